@@ -1,0 +1,2 @@
+/** @herald/controller public API: filled in by its issue. */
+export const PACKAGE = '@herald/controller';

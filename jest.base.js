@@ -22,7 +22,6 @@ export function jestConfig(opts = {}) {
       displayName: 'unit',
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/dist/'],
-      testTimeout: opts.unitTimeoutMs ?? 10_000,
     },
   ];
   if (opts.int) {
@@ -31,10 +30,10 @@ export function jestConfig(opts = {}) {
       displayName: 'int',
       testMatch: ['**/*.int.test.ts'],
       testPathIgnorePatterns: ['/dist/'],
-      testTimeout: opts.intTimeoutMs ?? 60_000,
       globalSetup: '@herald/e2e-harness/jest/global-setup',
       globalTeardown: '@herald/e2e-harness/jest/global-teardown',
     });
   }
-  return { projects, passWithNoTests: false };
+  // testTimeout is a global option (ignored inside projects): the int tier's bound applies to all.
+  return { projects, passWithNoTests: false, testTimeout: opts.int ? (opts.intTimeoutMs ?? 60_000) : (opts.unitTimeoutMs ?? 10_000) };
 }

@@ -56,7 +56,10 @@ describe('a new LoadBalancer Service', () => {
   });
 
   it('frees the IP and clears its status when the Service stops being type LoadBalancer', async () => {
-    await t.c.patchService('b', (s) => ({ ...s, spec: { ...s.spec, type: 'ClusterIP', loadBalancerClass: undefined, allocateLoadBalancerNodePorts: undefined } }));
+    await t.c.patchService('b', (s) => {
+      const { loadBalancerClass: _c, allocateLoadBalancerNodePorts: _a, ...spec } = s.spec ?? {};
+      return { ...s, spec: { ...spec, type: 'ClusterIP' } };
+    });
     await t.c.waitIPs('b', []);
     const b = await t.c.getService('b');
     expect(b.status?.conditions?.find((c) => c.type === 'herald.io/AddressAssigned')).toBeUndefined();
@@ -65,7 +68,7 @@ describe('a new LoadBalancer Service', () => {
   });
 
   it('ignores Services that are not type LoadBalancer', async () => {
-    await t.c.service('cip', { spec: { type: 'ClusterIP', loadBalancerClass: undefined } });
+    await t.c.service('cip', { spec: { type: 'ClusterIP' }, noClass: true });
     await t.c.service('probe-after');
     await eventually('probe-after allocated', async () => (await t.c.ips('probe-after')).length === 1);
     const cip = await t.c.getService('cip');

@@ -3,6 +3,7 @@ import { GROUP, IPAddressPoolKind, VERSION, toCount } from '@herald/shared/api';
 import type { Clock, Logger } from '@herald/shared/core';
 import { formatIP, type Family } from '@herald/shared/ip';
 import { isConflict, isNotFound } from '@herald/shared/core';
+import { requeueAfter } from '@herald/shared/kube';
 import { EventRecorder, LeaderElector, WorkQueue, createInformer, ok, retry, setCondition, type EventSubject, type Informer, type ReconcileResult } from '@herald/shared/kube';
 import { Allocator, type Decision, type PoolModel, type ServiceRequest } from './allocator/index.js';
 import { buildPoolConfig, type PoolConfig, type RawPool } from './config/pools.js';
@@ -23,6 +24,8 @@ export interface ControllerOptions {
   readonly identity: string;
   /** Concurrent reconciles (status writes in flight). Default 16. */
   readonly workers?: number;
+  /** How long IPs that no pool contains stay before they move (see Allocator). Default 5 s. */
+  readonly orphanGraceMs?: number;
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -51,7 +54,7 @@ export class Controller {
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private queue: WorkQueue | undefined;
-  private allocator = new Allocator();
+  private allocator: Allocator;
   private poolConfig: PoolConfig = { pools: [], invalid: new Map(), verdicts: [], lastGood: new Map() };
   private elector: LeaderElector | undefined;
   private leading = false;
@@ -62,6 +65,7 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log.child({ component: 'controller' });
+    this.allocator = this.newAllocator();
     this.core = opts.kc.makeApiClient(CoreV1Api);
     this.custom = opts.kc.makeApiClient(CustomObjectsApi);
     const common = { log: this.log, clock: opts.clock };
@@ -123,6 +127,10 @@ export class Controller {
     await this.queue?.drained();
   }
 
+  private newAllocator(): Allocator {
+    return new Allocator({ now: () => this.opts.clock.now(), orphanGraceMs: this.opts.orphanGraceMs ?? 5_000 });
+  }
+
   private enqueue(key: string): void {
     this.queue?.add(key);
   }
@@ -136,7 +144,7 @@ export class Controller {
     if (this.leading || this.stopped) return;
     this.leading = true;
     this.opts.metrics.isLeader.set(1);
-    this.allocator = new Allocator();
+    this.allocator = this.newAllocator();
     this.rebuildPools();
     const restored = this.restoreFromStatus();
     this.log.info({ event: 'leading', restored, identity: this.opts.identity }, 'leading: state rebuilt from Service status');
@@ -249,6 +257,8 @@ export class Controller {
     const desired = desiredStatus(decision);
     const r = await this.writeStatus(key, applyStatus(svc, desired, new Date(this.opts.clock.now())));
     this.afterDecision(svc, decision, r.kind === 'ok');
+    // Orphaned IPs: look again when the grace period is over.
+    if (r.kind === 'ok' && decision.ok && decision.releaseInMs !== undefined) return requeueAfter(decision.releaseInMs + 1, 'OrphanGrace');
     return r;
   }
 
@@ -272,7 +282,7 @@ export class Controller {
     this.log.info({ event: 'allocationFailed', service: key, reason: d.reason, message: d.message }, 'no IP for Service');
     if (d.released) this.touchPool(d.released.pool, true);
     if (!written) return;
-    if (d.released) this.events.record(subject(svc), 'Normal', 'IPReleased', `released ${d.released.ips.map(formatIP).join(', ')}: the Service's request changed`);
+    if (d.released) this.events.record(subject(svc), 'Normal', 'IPReleased', `released ${d.released.ips.map(formatIP).join(', ')}: ${d.releaseReason ?? ''}`);
     this.events.record(subject(svc), 'Warning', 'AllocationFailed', `${d.reason}: ${d.message}`);
   }
 
@@ -388,6 +398,10 @@ function bestEffortRequest(svc: V1Service): ServiceRequest {
 function desiredStatus(d: Decision): DesiredStatus {
   if (d.ok) {
     const ips = d.assignment.ips.map(formatIP).join(', ');
+    if (d.releaseInMs !== undefined) {
+      const secs = Math.ceil(d.releaseInMs / 1000);
+      return { ips: d.assignment.ips, pool: d.assignment.pool, condition: { status: 'True', reason: 'NotInAnyPool', message: `${d.moveReason ?? ''}: ${ips} will be released in ${secs}s unless a pool contains it again` } };
+    }
     const message = d.action === 'Moved' ? `assigned ${ips} from pool ${d.assignment.pool} (moved: ${d.moveReason ?? ''})` : `assigned ${ips} from pool ${d.assignment.pool}`;
     return { ips: d.assignment.ips, pool: d.assignment.pool, condition: { status: 'True', reason: 'IPAllocated', message } };
   }

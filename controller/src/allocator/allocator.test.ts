@@ -275,6 +275,24 @@ describe('keeping IPs', () => {
     expect(a.assign(svc('ns/a'))).toMatchObject({ action: 'Kept' });
   });
 
+  it('keeps IPs that no pool contains for the orphan grace period, so a delete-then-create rename moves nothing', () => {
+    let now = 1000;
+    const a = new Allocator({ now: () => now, orphanGraceMs: 5000 });
+    a.setPools([pool('old', ['10.0.0.0/24'])]);
+    a.assign(svc('ns/a'));
+    expect(a.setPools([])).toEqual(['ns/a']);
+    now += 4000;
+    const during = a.assign(svc('ns/a'));
+    expect(during).toMatchObject({ ok: true, action: 'Kept', releaseInMs: 1000 });
+    a.setPools([pool('new', ['10.0.0.0/24'])]);
+    expect(a.assign(svc('ns/a'))).toEqual(expect.objectContaining({ action: 'Kept', assignment: { pool: 'new', ips: [ip('10.0.0.0')] } }));
+    expect(a.assign(svc('ns/a'))).not.toHaveProperty('releaseInMs');
+    // A second orphaning starts a fresh grace; once it is over, the IP goes.
+    a.setPools([pool('other', ['10.9.0.0/24'])]);
+    now += 5001;
+    expect(a.assign(svc('ns/a'))).toMatchObject({ ok: true, action: 'Moved', assignment: { pool: 'other' } });
+  });
+
   it('keeps IPs from a frozen (now invalid) pool but hands out nothing new from it', () => {
     const a = new Allocator();
     a.setPools([pool('p', ['10.0.0.0/24'])]);

@@ -14,6 +14,19 @@ interface Held {
   pool: string;
   ips: IP[];
   sharing: SharingInfo;
+  /** When no pool contained these IPs any more (clock ms); cleared when one does again. */
+  orphanedAt?: number | undefined;
+}
+
+export interface AllocatorOptions {
+  /** Time source for the orphan grace period (ms). */
+  readonly now?: () => number;
+  /**
+   * How long an IP that no pool contains stays with its Service before it is
+   * released. Renaming or splitting a pool with kubectl is a delete and a create;
+   * in between no pool contains the IPs, and without a grace they would move.
+   */
+  readonly orphanGraceMs?: number;
 }
 
 const FAMILY_NAME: Record<Family, string> = { 4: 'IPv4', 6: 'IPv6' };
@@ -32,6 +45,8 @@ type Failure = { reason: FailureReason; message: string };
  * for the lowest free address starts from a per-range cursor.
  */
 export class Allocator {
+  private readonly now: () => number;
+  private readonly orphanGraceMs: number;
   private pools: PoolModel[] = [];
   private poolsByName = new Map<string, PoolModel>();
   /** Pools whose current spec is invalid, with why; for messages only. */
@@ -42,6 +57,11 @@ export class Allocator {
   private cursors = new Map<string, bigint[]>();
   /** Assigned IPs per pool and family, kept current for status and metrics. */
   private counts = new Map<string, Record<Family, bigint>>();
+
+  constructor(opts: AllocatorOptions = {}) {
+    this.now = opts.now ?? ((): number => 0);
+    this.orphanGraceMs = opts.orphanGraceMs ?? 0;
+  }
 
   /**
    * Replaces the pool set. Holdings stay; an IP that a pool of another name now
@@ -69,7 +89,11 @@ export class Allocator {
     for (const [key, held] of this.held) {
       const first = held.ips[0];
       const h = first && this.used[first.family].get(first.value);
-      if (h && !orphans.has(key)) held.pool = h.pool;
+      if (orphans.has(key)) held.orphanedAt ??= this.now();
+      else {
+        held.orphanedAt = undefined;
+        if (h) held.pool = h.pool;
+      }
     }
     return [...orphans].sort();
   }
@@ -147,16 +171,18 @@ export class Allocator {
     let previous: Assignment | undefined;
     if (cur) {
       moveReason = this.whyNotKeep(req, cur);
-      if (moveReason === undefined) {
+      const graceLeft = cur.orphanedAt === undefined ? 0 : cur.orphanedAt + this.orphanGraceMs - this.now();
+      if (moveReason === undefined || (graceLeft > 0 && moveReason.startsWith('no pool contains'))) {
         this.updateSharing(req.key, cur, req.sharing);
-        return { ok: true, action: 'Kept', assignment: { pool: cur.pool, ips: [...cur.ips] }, considered: [] };
+        const kept = { ok: true as const, action: 'Kept' as const, assignment: { pool: cur.pool, ips: [...cur.ips] }, considered: [] };
+        return moveReason === undefined ? kept : { ...kept, releaseInMs: graceLeft, moveReason };
       }
       previous = this.release(req.key);
     }
     const considered: PoolVerdict[] = [];
     const result = req.requestedIPs.length > 0 ? this.allocateRequested(req, considered) : this.allocateFree(req, considered);
     if ('reason' in result) {
-      return { ok: false, ...result, considered, ...(previous ? { released: previous } : {}) };
+      return { ok: false, ...result, considered, ...(previous ? { released: previous, releaseReason: moveReason ?? '' } : {}) };
     }
     this.hold(req.key, result.pool, result.ips, req.sharing);
     const base = { ok: true as const, assignment: result, considered };

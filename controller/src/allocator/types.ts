@@ -77,6 +77,11 @@ export type Decision =
       /** With Moved: why the old IPs could not stay. */
       readonly moveReason?: string;
       readonly previous?: Assignment;
+      /**
+       * With Kept: no pool contains the IPs any more; they stay for this long (the
+       * orphan grace) in case a pool that contains them appears, then move.
+       */
+      readonly releaseInMs?: number;
       readonly considered: readonly PoolVerdict[];
     }
   | {
@@ -85,6 +90,8 @@ export type Decision =
       readonly message: string;
       /** IPs the Service held before and no longer does (its request changed and cannot be met). */
       readonly released?: Assignment;
+      /** With released: why the old IPs could not stay. */
+      readonly releaseReason?: string;
       readonly considered: readonly PoolVerdict[];
     };
 

@@ -80,12 +80,12 @@ export class TestCluster {
   }
 
   /** A LoadBalancer Service of this file's class (unless spec overrides it), port 80/TCP by default. */
-  async service(name: string, opts: { spec?: Partial<V1ServiceSpec>; annotations?: Record<string, string>; labels?: Record<string, string>; namespace?: string } = {}): Promise<V1Service> {
+  async service(name: string, opts: { spec?: Partial<V1ServiceSpec>; annotations?: Record<string, string>; labels?: Record<string, string>; namespace?: string; noClass?: boolean } = {}): Promise<V1Service> {
     return this.core.createNamespacedService({
       namespace: opts.namespace ?? this.ns,
       body: {
         metadata: { name, annotations: opts.annotations ?? {}, labels: opts.labels ?? {} },
-        spec: { type: 'LoadBalancer', loadBalancerClass: this.lbClass, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name }, ...opts.spec },
+        spec: { type: 'LoadBalancer', ...(opts.noClass ? {} : { loadBalancerClass: this.lbClass }), ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name }, ...opts.spec },
       },
     });
   }

@@ -356,6 +356,7 @@ export class Controller {
     } catch (err) {
       if (isNotFound(err)) return ok();
       this.opts.metrics.statusWrites.labels('IPAddressPool', isConflict(err) ? 'conflict' : 'error').inc();
+      if (!isConflict(err)) this.log.warn({ event: 'statusWriteFailed', pool: name, err }, 'writing pool status failed');
       return retry(isConflict(err) ? 'Conflict' : 'StatusWriteFailed', err);
     }
   }

@@ -19,8 +19,23 @@ describe('pool configuration', () => {
       new Map(),
     );
     expect(c.pools.map((p) => p.name)).toEqual(['old']);
-    expect(c.invalid.get('new')).toContain('overlaps 10.0.0.0/24 of pool old');
+    expect(c.invalid.get('new')).toContain('overlaps 10.0.0.0/24 of pool old, which was there first');
     expect(c.verdicts.find((v) => v.name === 'new')).toMatchObject({ valid: false, reason: 'Overlap' });
+  });
+
+  it('keeps the pool that was valid before as the winner, even when the other is older or sorts first', () => {
+    const t = '2026-01-01T00:00:00Z';
+    const first = buildPoolConfig([pool('zeta', ['10.0.0.0/24'], t)], new Map());
+    const second = buildPoolConfig([pool('zeta', ['10.0.0.0/24'], t), pool('alpha', ['10.0.0.0/25'], t)], first.lastGood);
+    expect(second.invalid.has('alpha')).toBe(true);
+    expect(second.pools.map((p) => p.name)).toEqual(['zeta']);
+  });
+
+  it('after a restart, keeps refusing the pool whose status already says it lost an overlap', () => {
+    const t = '2026-01-01T00:00:00Z';
+    const lost = { ...pool('alpha', ['10.0.0.0/25'], t), status: { conditions: [{ type: 'Valid', status: 'False', reason: 'Overlap' }] } };
+    const c = buildPoolConfig([lost, pool('zeta', ['10.0.0.0/24'], t)], new Map());
+    expect(c.pools.map((p) => p.name)).toEqual(['zeta']);
   });
 
   it('reports a spec that does not parse, and keeps the last valid version frozen', () => {

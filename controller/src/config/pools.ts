@@ -6,6 +6,7 @@ import type { PoolModel } from '../allocator/index.js';
 export interface RawPool {
   readonly metadata?: { readonly name?: string; readonly uid?: string; readonly creationTimestamp?: Date | string; readonly generation?: number } | undefined;
   readonly spec?: unknown;
+  readonly status?: { readonly conditions?: readonly { readonly type?: string; readonly status?: string; readonly reason?: string }[] } | undefined;
 }
 
 /** The verdict on one pool, for its `Valid` condition. */
@@ -66,7 +67,15 @@ function toModel(name: string, spec: IPAddressPool['spec']): PoolModel | string 
  * kept frozen so IPs it already gave out never move because of a bad edit.
  */
 export function buildPoolConfig(raw: readonly RawPool[], previousGood: ReadonlyMap<string, PoolModel>): PoolConfig {
-  const ordered = [...raw].sort((a, b) => created(a).localeCompare(created(b)) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  // Who wins an overlap must not flip: a pool that was valid keeps winning, one whose
+  // status already says it lost keeps losing (across restarts too), and only then does
+  // age decide. creationTimestamp has 1 s resolution, so name breaks the last ties.
+  const rank = (p: RawPool): number => {
+    if (previousGood.has(p.metadata?.name ?? '')) return 0;
+    const lost = p.status?.conditions?.some((c) => c.type === 'Valid' && c.status === 'False' && c.reason === 'Overlap');
+    return lost ? 2 : 1;
+  };
+  const ordered = [...raw].sort((a, b) => rank(a) - rank(b) || created(a).localeCompare(created(b)) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   const accepted: PoolModel[] = [];
   const invalid = new Map<string, string>();
   const verdicts: PoolVerdict[] = [];
@@ -114,7 +123,7 @@ function findOverlap(p: PoolModel, accepted: readonly PoolModel[]): string | und
     for (const a of p.ranges) {
       for (const b of q.ranges) {
         if (rangesOverlap(a, b)) {
-          return `${formatRange(a)} overlaps ${formatRange(b)} of pool ${q.name}, which is older; this pool is not used until the overlap is removed`;
+          return `${formatRange(a)} overlaps ${formatRange(b)} of pool ${q.name}, which was there first; this pool is not used until the overlap is removed`;
         }
       }
     }

@@ -27,10 +27,14 @@ export interface Clock {
   clearTimeout(h: TimerHandle): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real clock: `Date.now()` and Node's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as TimerHandle,
+  // Node fires delays above 2^31-1 ms (~24.8 days) after 1 ms instead; fire late-ish
+  // rather than at once.
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))) as unknown as TimerHandle,
   clearTimeout: (h) => clearTimeout(h as unknown as ReturnType<typeof setTimeout>),
 };
 

@@ -44,7 +44,7 @@ describe('EventRecorder against kube-apiserver', () => {
     // The legacy v1 view shows them too, which is what `kubectl describe` reads.
     const legacy = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=subject' })).items;
     expect(legacy.map((e) => e.reason).sort()).toEqual(['IPAllocated', 'NoPool']);
-  });
+  }, 30_000);
 
   it('records Events about cluster-scoped objects in the default namespace', async () => {
     const nsObj = await core.readNamespace({ name: ns });
@@ -59,5 +59,5 @@ describe('EventRecorder against kube-apiserver', () => {
     } finally {
       for (const e of found) await events.deleteNamespacedEvent({ name: e.metadata?.name ?? '', namespace: 'default' });
     }
-  });
+  }, 30_000);
 });

@@ -63,7 +63,7 @@ describe('leader election against kube-apiserver', () => {
     } finally {
       await Promise.all([a.elector.stop(), b.elector.stop()]);
     }
-  });
+  }, 30_000);
 
   it('takes over after the lease duration when the leader vanishes without releasing', async () => {
     const a = candidate('expiry', 'a', false);
@@ -91,5 +91,5 @@ describe('leader election against kube-apiserver', () => {
     } finally {
       await Promise.all([a.elector.stop(), b.elector.stop()]);
     }
-  });
+  }, 30_000);
 });

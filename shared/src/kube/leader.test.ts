@@ -253,6 +253,24 @@ describe('LeaderElector', () => {
     await b.elector.stop();
   });
 
+  it('steps down at once when it finds the Lease held by someone else', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    const a = candidate(leases, clock, 'a');
+    await clock.advanceAsync(0);
+    expect(a.elector.isLeader()).toBe(true);
+    const t0 = clock.now();
+    // Another candidate took the Lease (as after a partition longer than the lease).
+    leases.lease = { ...leases.lease, metadata: { ...leases.lease?.metadata, resourceVersion: String(++leases.rv) }, spec: { ...leases.lease?.spec, holderIdentity: 'b' } };
+    await clock.advanceAsync(2_000);
+    expect(a.stopped).toEqual([t0 + 2_000]);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.elector.leader()).toBe('b');
+    expect(leases.holder).toBe('b');
+    await a.elector.stop();
+    expect(leases.holder).toBe('b'); // not ours to release
+  });
+
   it('keeps the Lease on stop when told not to release it', async () => {
     const clock = new FakeClock();
     const leases = new FakeLeases();

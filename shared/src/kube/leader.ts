@@ -64,6 +64,12 @@ export interface LeaderCallbacks {
   onNewLeader?(identity: string): void;
 }
 
+/**
+ * Outcome of one attempt: we hold the Lease; someone else holds a valid Lease; or the
+ * attempt failed (API error, conflict, timeout) and says nothing about who holds it.
+ */
+type Attempt = 'held' | 'taken' | 'failed';
+
 /** client-go's JitterFactor: renewDeadline must exceed retryPeriod by this factor. */
 const JITTER_FACTOR = 1.2;
 
@@ -186,19 +192,26 @@ export class LeaderElector {
   async #acquire(): Promise<boolean> {
     const stopped = this.#stop.signal;
     while (!stopped.aborted) {
-      if (await this.#tryAcquireOrRenew()) return true;
+      if ((await this.#tryAcquireOrRenew()) === 'held') return true;
       await sleep(this.#clock, this.#retryPeriodMs, stopped);
     }
     return false;
   }
 
-  /** Renews every retryPeriod; returns when stopped or when renewDeadline passes without a renewal. */
+  /**
+   * Renews every retryPeriod; returns when stopped, when renewDeadline passes without a
+   * renewal, or when the Lease turns out to be held by someone else.
+   */
   async #renewLoop(): Promise<void> {
     const stopped = this.#stop.signal;
     while (!stopped.aborted) {
       await sleep(this.#clock, this.#retryPeriodMs, stopped);
       if (stopped.aborted) return;
-      if (await this.#tryAcquireOrRenew()) continue;
+      const attempt = await this.#tryAcquireOrRenew();
+      if (attempt === 'held') continue;
+      // Someone else holds a valid Lease: our term is over whatever the deadline says
+      // (only possible if our clock ran slow against theirs while we were cut off).
+      if (attempt === 'taken') return;
       if (this.#clock.now() - this.#lastRenew >= this.#renewDeadlineMs) return;
     }
   }
@@ -213,8 +226,8 @@ export class LeaderElector {
     return Math.max(1, this.#lastRenew + this.#renewDeadlineMs - this.#clock.now());
   }
 
-  /** One attempt, as client-go's tryAcquireOrRenew. True when we hold the Lease afterwards. */
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  /** One attempt, as client-go's tryAcquireOrRenew. */
+  async #tryAcquireOrRenew(): Promise<Attempt> {
     const now = this.#clock.now();
     const ref = { name: this.#name, namespace: this.#namespace };
     let lease: V1Lease;
@@ -223,9 +236,9 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) {
         this.#log.warn({ event: 'leaseReadFailed', err: errorMessage(err) }, 'cannot read the Lease');
-        return false;
+        return 'failed';
       }
-      return this.#create(now);
+      return (await this.#create(now)) ? 'held' : 'failed';
     }
 
     this.#observe(lease, now);
@@ -233,7 +246,7 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     const leaseMs = (spec.leaseDurationSeconds ?? this.#leaseDurationSeconds) * 1000;
     if (holder !== '' && holder !== this.#identity && this.#observedTime + leaseMs > now) {
-      return false; // held by someone who renewed within the lease, as far as we have seen
+      return 'taken'; // held by someone who renewed within the lease, as far as we have seen
     }
     const renewing = holder === this.#identity;
     const next: V1Lease = {
@@ -253,14 +266,14 @@ export class LeaderElector {
       );
       this.#observe(updated, this.#clock.now());
       this.#lastRenew = now;
-      return true;
+      return 'held';
     } catch (err) {
       if (isConflict(err)) {
         this.#log.debug({ event: 'leaseConflict' }, 'Lease changed under us; not leader this round');
       } else {
         this.#log.warn({ event: 'leaseUpdateFailed', err: errorMessage(err) }, renewing ? 'cannot renew the Lease' : 'cannot acquire the Lease');
       }
-      return false;
+      return 'failed';
     }
   }
 

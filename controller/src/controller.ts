@@ -69,15 +69,22 @@ export class Controller {
     this.core = opts.kc.makeApiClient(CoreV1Api);
     this.custom = opts.kc.makeApiClient(CustomObjectsApi);
     const common = { log: this.log, clock: opts.clock };
-    this.services = createInformer<V1Service>(opts.kc, { ...common, path: '/api/v1/services', list: () => this.core.listServiceForAllNamespaces() });
-    this.namespaces = createInformer<V1Namespace>(opts.kc, { ...common, path: '/api/v1/namespaces', list: () => this.core.listNamespace() });
+    this.services = createInformer<V1Service>(opts.kc, { ...common, path: '/api/v1/services', list: (sel) => this.core.listServiceForAllNamespaces(sel) });
+    this.namespaces = createInformer<V1Namespace>(opts.kc, { ...common, path: '/api/v1/namespaces', list: (sel) => this.core.listNamespace(sel) });
     const poolPath = `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${IPAddressPoolKind.plural}`;
     this.pools = createInformer<PoolObject>(opts.kc, {
       ...common,
       path: poolPath,
-      list: () => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: opts.namespace, plural: IPAddressPoolKind.plural }),
+      list: (sel) => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: opts.namespace, plural: IPAddressPoolKind.plural, ...sel }),
     });
-    this.events = new EventRecorder({ kc: opts.kc, component: 'herald-controller', instance: opts.identity, clock: opts.clock, log: this.log });
+    this.events = new EventRecorder({
+      kc: opts.kc,
+      component: 'herald-controller',
+      instance: opts.identity,
+      clock: opts.clock,
+      log: this.log,
+      onDropped: (why) => opts.metrics.eventsDropped.labels(why).inc(),
+    });
   }
 
   /** True once every cache holds a full list. */
@@ -117,6 +124,7 @@ export class Controller {
     this.stopped = true;
     await this.unlead();
     await this.elector?.stop();
+    this.events.close();
     this.services.stop();
     this.namespaces.stop();
     this.pools.stop();
@@ -153,7 +161,10 @@ export class Controller {
       log: this.log,
       name: 'controller',
       hooks: {
-        onProcessed: (key, result, ms) => this.opts.metrics.reconcileSeconds.labels(key.split(':')[0] ?? 'other', result.kind).observe(ms / 1000),
+        onProcessed: (key, result, ms) => {
+          this.opts.metrics.reconcileSeconds.labels(key.split(':')[0] ?? 'other', result.kind).observe(ms / 1000);
+          this.opts.metrics.queueDepth.set(queue.length + queue.waiting + queue.inFlight - 1);
+        },
       },
     });
     this.queue = queue;

@@ -204,6 +204,18 @@ describe('sharing an IP', () => {
     expect(ips(ok)).toEqual(['10.0.0.5']);
   });
 
+  it('never offers an IP that no pool contains any more for sharing (found by the property test)', () => {
+    const a = new Allocator();
+    a.setPools([pool('a', ['10.0.0.0/28', '2001:db8::/124'])]);
+    const share = (port: string) => ({ families: [6] as Family[], sharing: { key: 'k', ports: [port], local: false, selector: '{}' } });
+    a.assign(svc('ns/s1', { ...share('TCP/1'), requestedIPs: [ip('2001:db8::8')] }));
+    a.assign(svc('ns/s0', share('TCP/0')));
+    expect(a.holdersOf(ip('2001:db8::8'))).toEqual(['ns/s0', 'ns/s1']);
+    expect(a.setPools([pool('a', ['10.0.0.0/29']), pool('b', ['10.0.0.8/29', '2001:db8::/125'])])).toEqual(['ns/s0', 'ns/s1']);
+    const moved = a.assign(svc('ns/s0', share('TCP/0')));
+    expect(moved).toMatchObject({ ok: true, action: 'Moved', assignment: { pool: 'b', ips: [ip('2001:db8::')] } });
+  });
+
   it('frees a shared IP only when its last holder leaves', () => {
     const a = new Allocator();
     a.setPools([pool('p', ['10.0.0.0/24'])]);
@@ -401,7 +413,7 @@ describe('invariants under random operations', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env["FC_RUNS"] ?? 300) },
     );
   });
 });

@@ -79,6 +79,8 @@ export class Allocator {
       for (const [value, h] of this.used[fam]) {
         const pool = this.poolContaining({ family: fam, value });
         if (!pool) {
+          // No pool: never offered for sharing, counted nowhere, until a pool contains it again.
+          h.pool = '';
           for (const k of h.services.keys()) orphans.add(k);
           continue;
         }

@@ -3,7 +3,8 @@
  * shared local control plane, one namespace per test, polling helpers. Not
  * part of the build.
  */
-import { CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, type V1Service, type V1ServiceSpec } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, type V1Service, type V1ServiceSpec } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '@herald/shared/kube';
 import { randomBytes } from 'node:crypto';
 import { testKubeconfigPath } from '@herald/e2e-harness';
 import { GROUP, VERSION } from '@herald/shared/api';
@@ -11,9 +12,9 @@ import { silentLogger, systemClock, createLogger } from '@herald/shared/core';
 import { Controller } from '../controller.js';
 import { ControllerMetrics } from '../metrics.js';
 
-export function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(testKubeconfigPath());
+export function kubeConfig(path = testKubeconfigPath()): KubeConfig {
+  const kc = new PooledKubeConfig();
+  kc.loadFromFile(path);
   return kc;
 }
 
@@ -38,20 +39,25 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
 
 /** A namespace of its own for one test file, with typed helpers. */
 export class TestCluster {
-  readonly kc = kubeConfig();
-  readonly core = this.kc.makeApiClient(CoreV1Api);
-  readonly custom = this.kc.makeApiClient(CustomObjectsApi);
-  readonly events = this.kc.makeApiClient(EventsV1Api);
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly events: EventsV1Api;
   /** Unique per test file: Services use it as loadBalancerClass so parallel files never share Services. */
   readonly lbClass: string;
   private readonly namespaces: string[] = [];
 
-  constructor(readonly ns: string) {
+  constructor(readonly ns: string, kubeconfigPath?: string) {
     this.lbClass = `test.herald.io/${ns}`;
+    this.kc = kubeConfig(kubeconfigPath);
+    this.core = this.kc.makeApiClient(CoreV1Api);
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
+    this.events = this.kc.makeApiClient(EventsV1Api);
   }
 
-  static async create(prefix: string): Promise<TestCluster> {
-    const c = new TestCluster(`${prefix}-${randomBytes(3).toString('hex')}`);
+  /** A fresh namespace on the shared test control plane, or on the one `kubeconfigPath` names. */
+  static async create(prefix: string, kubeconfigPath?: string): Promise<TestCluster> {
+    const c = new TestCluster(`${prefix}-${randomBytes(3).toString('hex')}`, kubeconfigPath);
     await c.namespace(c.ns);
     return c;
   }
@@ -85,7 +91,7 @@ export class TestCluster {
       namespace: opts.namespace ?? this.ns,
       body: {
         metadata: { name, annotations: opts.annotations ?? {}, labels: opts.labels ?? {} },
-        spec: { type: 'LoadBalancer', ...(opts.noClass ? {} : { loadBalancerClass: this.lbClass }), ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name }, ...opts.spec },
+        spec: { type: 'LoadBalancer', ...((opts.spec?.type ?? 'LoadBalancer') === 'LoadBalancer' ? { allocateLoadBalancerNodePorts: false } : {}), ...(opts.noClass ? {} : { loadBalancerClass: this.lbClass }), ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name }, ...opts.spec },
       },
     });
   }

@@ -25,7 +25,7 @@ interface State {
   readonly version: 1;
   readonly server: string;
   readonly etcd: { readonly pid: number; readonly port: number; readonly peerPort: number };
-  readonly apiserver: { readonly pid: number; readonly port: number };
+  readonly apiserver: { readonly pid: number; readonly port: number; readonly args?: readonly string[] };
   readonly toolsDir: string;
   /** Files and folders this control plane created in `dir`; `down` removes exactly these. */
   readonly created: readonly string[];
@@ -63,6 +63,12 @@ export interface ControlPlane {
   readonly tools: ControlPlaneTools;
   /** Runs kubectl against this control plane (synchronously; for tests and the CLI). */
   kubectl(args: readonly string[], opts?: { input?: string }): KubectlResult;
+  /**
+   * Kills kube-apiserver only (etcd and its data stay), runs `whileDown` if given,
+   * then starts it again on the same port and waits until it is ready: clients see
+   * the API server go away and come back, as in an upgrade or a crash.
+   */
+  restartApiServer(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops the processes and removes what `start` created in `dir`. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -130,6 +136,7 @@ export function attachControlPlane(dir: string, tools?: ControlPlaneTools): Cont
     kubeconfigPath,
     tools: t,
     kubectl: makeKubectl(t, kubeconfigPath),
+    restartApiServer: () => Promise.reject(new HarnessError('Usage', 'restartApiServer works only on a control plane started by this process')),
     stop: async () => {
       await stopControlPlane(abs);
     },
@@ -176,12 +183,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     '--log-level', 'warn',
   ], etcdLog);
 
-  const apiPid = startDetached(tools.kubeApiserver, apiserverArgs(dir, pki, apiPort, etcdUrl), apiLog);
-  const state: State = {
+  const apiArgs = apiserverArgs(dir, pki, apiPort, etcdUrl);
+  let apiPid = startDetached(tools.kubeApiserver, apiArgs, apiLog);
+  let state: State = {
     version: 1,
     server,
     etcd: { pid: etcdPid, port: etcdPort, peerPort: etcdPeerPort },
-    apiserver: { pid: apiPid, port: apiPort },
+    apiserver: { pid: apiPid, port: apiPort, args: apiArgs },
     toolsDir: tools.dir,
     created,
   };
@@ -190,7 +198,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   writeFileSync(kubeconfigPath, adminKubeconfig(pki, server), { mode: 0o600 });
 
   const killer = (): void => {
-    for (const pid of [apiPid, etcdPid]) {
+    for (const pid of [state.apiserver.pid, etcdPid]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -200,19 +208,30 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   if (opts.killOnExit ?? true) process.on('exit', killer);
 
+  const rest = new AdminRest(server, pki);
   const cp: ControlPlane = {
     dir,
     server,
     kubeconfigPath,
     tools,
     kubectl: makeKubectl(tools, kubeconfigPath),
+    restartApiServer: async (whileDown) => {
+      await terminate(apiPid);
+      await whileDown?.();
+      apiPid = startDetached(tools.kubeApiserver, apiArgs, apiLog);
+      state = { ...state, apiserver: { ...state.apiserver, pid: apiPid } };
+      writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+      await waitReady(rest, Date.now() + (opts.readyTimeoutMs ?? 60_000), [
+        { pid: etcdPid, name: 'etcd', log: etcdLog },
+        { pid: apiPid, name: 'kube-apiserver', log: apiLog },
+      ]);
+    },
     stop: async () => {
       process.off('exit', killer);
       await stopControlPlane(dir);
     },
   };
   try {
-    const rest = new AdminRest(server, pki);
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
     await waitReady(rest, deadline, [
       { pid: etcdPid, name: 'etcd', log: etcdLog },

@@ -3,6 +3,7 @@
  * user's kubeconfig, in that order.
  * @packageDocumentation
  */
+import { PooledKubeConfig } from './pooled.js';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -23,7 +24,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
  * (`InvalidConfig`) at start-up instead, naming what was tried.
  */
 export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (path !== undefined && path !== '') {
     try {
       kc.loadFromFile(path);

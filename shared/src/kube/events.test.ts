@@ -120,6 +120,33 @@ describe('EventRecorder', () => {
     ]);
   });
 
+  it('paces writes with a token bucket so Events never crowd out status writes', async () => {
+    const { clock, rec, created } = setup({ qps: 10, burst: 2 });
+    for (let i = 0; i < 5; i++) rec.record(svc, 'Normal', 'R', `m${i}`);
+    await rec.flush();
+    expect(created.map((e) => e.note)).toEqual(['m0', 'm1']);
+    expect(rec.pending).toBe(3);
+    await clock.advanceAsync(100);
+    await rec.flush();
+    expect(created).toHaveLength(3);
+    await clock.advanceAsync(200);
+    await rec.flush();
+    expect(created.map((e) => e.note)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(rec.pending).toBe(0);
+  });
+
+  it('drops the oldest waiting Event beyond the backlog, counting it', async () => {
+    const dropped: string[] = [];
+    const { clock, rec, created } = setup({ qps: 1, burst: 1, maxPending: 2, onDropped: (why) => dropped.push(why) });
+    for (let i = 0; i < 5; i++) rec.record(svc, 'Normal', 'R', `m${i}`);
+    expect(dropped).toEqual(['backlog', 'backlog']);
+    expect(rec.dropped).toBe(2);
+    await clock.advanceAsync(2_000);
+    await rec.flush();
+    expect(created.map((e) => e.note)).toEqual(['m0', 'm3', 'm4']);
+    rec.close();
+  });
+
   it('puts Events about cluster-scoped objects in default, and keeps fields within API limits', async () => {
     const { rec, created } = setup();
     const pool: EventSubject = { apiVersion: 'herald.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'x'.repeat(253), uid: 'u' } };

@@ -46,6 +46,18 @@ export interface EventRecorderOptions {
   maxInFlight?: number;
   /** Deadline of one write. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Sustained Event writes per second (token bucket). Events share the API server
+   * with the writes users wait for (Service status); a burst of thousands of
+   * allocations must not halve their speed. Default 50, kubelet's event QPS.
+   */
+  qps?: number;
+  /** Tokens the bucket holds: Events written at once after a quiet spell. Default 100. */
+  burst?: number;
+  /** Events waiting for a token; beyond this the oldest is dropped and counted. Default 1000. */
+  maxPending?: number;
+  /** Called for every Event dropped (metrics). */
+  onDropped?: (reason: 'backlog' | 'inFlight') => void;
 }
 
 /** events.k8s.io/v1 validation limits (k8s.io/kubernetes pkg/apis/core/validation/events.go). */
@@ -85,6 +97,15 @@ export class EventRecorder {
   readonly #recent = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #seq = 0;
+  readonly #qps: number;
+  readonly #burst: number;
+  readonly #maxPending: number;
+  readonly #onDropped: ((reason: 'backlog' | 'inFlight') => void) | undefined;
+  #tokens: number;
+  #refilledAt: number;
+  readonly #pending: { body: EventsV1Event; key: string }[] = [];
+  #timer: ReturnType<Clock['setTimeout']> | undefined;
+  #dropped = 0;
 
   constructor(opts: EventRecorderOptions) {
     if (!COMPONENT_PATTERN.test(opts.component)) {
@@ -100,6 +121,22 @@ export class EventRecorder {
     this.#maxTracked = opts.maxTracked ?? 4096;
     this.#maxInFlight = opts.maxInFlight ?? 100;
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#qps = opts.qps ?? 50;
+    this.#burst = opts.burst ?? 100;
+    this.#maxPending = opts.maxPending ?? 1000;
+    this.#onDropped = opts.onDropped;
+    this.#tokens = this.#burst;
+    this.#refilledAt = opts.clock.now();
+  }
+
+  /** Events dropped so far (backlog full or too many writes in flight). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Events waiting for a token. */
+  get pending(): number {
+    return this.#pending.length;
   }
 
   /** Events remembered for de-duplication (bounded by `maxTracked`). */
@@ -122,18 +159,57 @@ export class EventRecorder {
       this.#log.trace({ event: 'eventDeduplicated', reason, name: meta.name, namespace: meta.namespace }, 'identical Event recorded recently; skipped');
       return;
     }
-    if (this.#inFlight.size >= this.#maxInFlight) {
-      this.#log.warn({ event: 'eventDropped', reason, name: meta.name, namespace: meta.namespace }, 'too many Event writes in flight; dropped');
-      return;
-    }
     this.#recent.set(key, now + this.#dedupWindowMs);
     if (this.#recent.size > this.#maxTracked) {
       const oldest = this.#recent.keys().next();
       if (!oldest.done) this.#recent.delete(oldest.value);
     }
-    const write = this.#write(this.#event(obj, type, reason, message, now), key);
-    this.#inFlight.add(write);
-    void write.finally(() => this.#inFlight.delete(write));
+    this.#pending.push({ body: this.#event(obj, type, reason, message, now), key });
+    if (this.#pending.length > this.#maxPending) {
+      const old = this.#pending.shift();
+      if (old) this.#drop('backlog', old.key, old.body);
+    }
+    this.#pump();
+  }
+
+  #drop(why: 'backlog' | 'inFlight', key: string, body: EventsV1Event): void {
+    this.#recent.delete(key);
+    this.#dropped++;
+    this.#onDropped?.(why);
+    this.#log.debug({ event: 'eventDropped', why, reason: body.reason, name: body.regarding?.name, namespace: body.metadata?.namespace }, 'Event dropped');
+  }
+
+  /** Writes pending Events while tokens and in-flight room last; schedules itself for the next token. */
+  #pump(): void {
+    const now = this.#clock.now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#qps);
+    this.#refilledAt = now;
+    while (this.#pending.length > 0 && this.#tokens >= 1) {
+      const next = this.#pending.shift();
+      if (!next) break;
+      if (this.#inFlight.size >= this.#maxInFlight) {
+        this.#drop('inFlight', next.key, next.body);
+        continue;
+      }
+      this.#tokens -= 1;
+      const write = this.#write(next.body, next.key);
+      this.#inFlight.add(write);
+      void write.finally(() => this.#inFlight.delete(write));
+    }
+    if (this.#pending.length > 0 && this.#timer === undefined) {
+      const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) / this.#qps) * 1000));
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, waitMs);
+    }
+  }
+
+  /** Drops what is still waiting and stops the timer (shutdown). Writes in flight finish. */
+  close(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.length = 0;
   }
 
   /** Resolves when every write started so far has finished (for tests and shutdown). */

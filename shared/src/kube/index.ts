@@ -41,3 +41,4 @@ export {
   type WorkQueueHooks,
   type WorkQueueOptions,
 } from './workqueue.js';
+export { PooledKubeConfig } from './pooled.js';

@@ -69,9 +69,12 @@ class FakeServer {
     this.listCalls.push(sel);
     await Promise.resolve();
     if (this.listError !== undefined) throw this.listError;
-    // As the API server: items without apiVersion/kind.
-    const items = [...this.objects.values()].map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-    return { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(this.rv) }, items };
+    // As the API server: items without apiVersion/kind, pages of `limit` with a continue token.
+    const all = [...this.objects.values()].map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+    const from = sel._continue === undefined ? 0 : Number(sel._continue);
+    const to = sel.limit === undefined ? all.length : from + sel.limit;
+    const more = to < all.length;
+    return { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(this.rv), ...(more ? { _continue: String(to) } : {}) }, items: all.slice(from, to) };
   };
 
   readonly watcher: Watcher = {
@@ -165,7 +168,7 @@ describe('informer', () => {
   it('passes its selectors to both list and watch, and bounds each watch', async () => {
     const { server, inf } = setup({ labelSelector: 'app=herald', fieldSelector: 'metadata.name!=x' });
     await inf.start();
-    expect(server.listCalls).toEqual([{ labelSelector: 'app=herald', fieldSelector: 'metadata.name!=x' }]);
+    expect(server.listCalls).toEqual([{ labelSelector: 'app=herald', fieldSelector: 'metadata.name!=x', limit: 500 }]);
     expect(server.current?.params).toMatchObject({
       labelSelector: 'app=herald',
       fieldSelector: 'metadata.name!=x',
@@ -174,6 +177,18 @@ describe('informer', () => {
       resourceVersion: '0',
     });
     inf.stop();
+  });
+
+  it('lists in pages of 500 and keeps no managedFields in its cache', async () => {
+    const { server, inf } = setup();
+    for (let i = 0; i < 1201; i++) {
+      const o = server.put(`cm-${i}`);
+      (o.metadata as Record<string, unknown>)['managedFields'] = [{ manager: 'kubectl', operation: 'Apply' }];
+    }
+    await inf.start();
+    expect(server.listCalls.map((c) => c._continue)).toEqual([undefined, '500', '1000']);
+    expect(inf.size).toBe(1201);
+    expect(inf.get('ns', 'cm-1200')?.metadata).not.toHaveProperty('managedFields');
   });
 
   it('restarts a broken watch from the last resourceVersion, backing off 100 ms doubling to 5 s, without relisting', async () => {

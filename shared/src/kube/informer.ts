@@ -29,10 +29,31 @@ export interface InformerEvent<T> {
   old?: T;
 }
 
-/** Selectors the `list` function must apply, the same ones the watch uses. */
+/**
+ * What the `list` function must pass on: the selectors the watch uses, and the
+ * page (`limit`, `_continue`): client-node's list calls take these names as they are.
+ */
 export interface ListSelectors {
   labelSelector?: string;
   fieldSelector?: string;
+  limit?: number;
+  _continue?: string;
+}
+
+/**
+ * Objects per list page. Paging keeps the start-up list of a large cluster from
+ * holding the whole response text and its parsed copy in memory at once.
+ */
+const LIST_PAGE = 500;
+
+/**
+ * Drops metadata.managedFields, often the largest part of an object and never read
+ * by Herald. Safe for later writes: an update that omits managedFields leaves them
+ * as they are on the server (client-go informers strip them the same way).
+ */
+function stripManagedFields(obj: unknown): void {
+  const meta = (obj as { metadata?: { managedFields?: unknown } } | null)?.metadata;
+  if (meta && 'managedFields' in meta) delete meta.managedFields;
 }
 
 /** Options of {@link createInformer}. */
@@ -166,8 +187,18 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     const listFn = async (): Promise<KubernetesListObject<T>> => {
       this.#lastWatch = undefined;
       if (this.#synced) this.#log.info({ event: 'relist' }, 'relisting (resourceVersion expired or watch restarted from scratch)');
-      const list = await opts.list(selectors);
-      fillTypeMeta(list);
+      // Pages of one consistent snapshot: continuations read at the first page's revision.
+      let list: KubernetesListObject<T> | undefined;
+      let cont: string | undefined;
+      do {
+        const page = await opts.list({ ...selectors, limit: LIST_PAGE, ...(cont === undefined ? {} : { _continue: cont }) });
+        fillTypeMeta(page);
+        for (const item of page.items) stripManagedFields(item);
+        if (list === undefined) list = page;
+        else list.items.push(...page.items);
+        cont = page.metadata?._continue || undefined;
+      } while (cont !== undefined);
+      if (list.metadata) delete list.metadata._continue;
       this.#listApplied = true;
       this.#log.debug({ event: 'listed', count: list.items.length, resourceVersion: list.metadata?.resourceVersion }, 'listed');
       return list;
@@ -308,6 +339,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
         this.#log.info({ event: 'watchError', err: errorMessage(obj), status: statusCode(obj) }, 'watch reported an error');
       } else {
         events++;
+        stripManagedFields(obj);
       }
       callback(phase, obj, raw);
     };

@@ -76,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'with': {
       if (p.rest.length === 0) throw new HarnessError('Usage', `with needs a command after --\n${USAGE}`);
-      const cp = await startControlPlane({ ...(p.dir ? { dir: p.dir } : {}), log });
+      // Signals are forwarded to CMD below; the control plane stops when CMD ends.
+      const cp = await startControlPlane({ ...(p.dir ? { dir: p.dir } : {}), log, handleSignals: false });
       const [cmd, ...args] = p.rest as [string, ...string[]];
       const child = spawn(cmd, args, {
         stdio: 'inherit',

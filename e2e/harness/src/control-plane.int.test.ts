@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,22 @@ const cli = (...args: string[]): { status: number; stdout: string; stderr: strin
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 };
+
+describe('a process that started a control plane', () => {
+  it('takes etcd and kube-apiserver with it when a signal ends it', async () => {
+    const script = `import('${new URL('../dist/index.js', import.meta.url).href}').then(async (m) => { const cp = await m.startControlPlane({ crdDir: null }); process.stdout.write(cp.dir + '\\n'); setInterval(() => {}, 1000); });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const state = JSON.parse(readFileSync(join(dir, 'control-plane.json'), 'utf8')) as { etcd: { pid: number }; apiserver: { pid: number } };
+    expect(isAlive(state.etcd.pid) && isAlive(state.apiserver.pid)).toBe(true);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(isAlive(state.etcd.pid) || isAlive(state.apiserver.pid)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe('control-plane CLI', () => {
   it('starts with `up`, serves kubectl and dual-stack Services, and `down` leaves nothing behind', () => {

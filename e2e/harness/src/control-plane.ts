@@ -47,6 +47,8 @@ export interface ControlPlaneOptions {
    * turns it off so the control plane outlives the command.
    */
   killOnExit?: boolean;
+  /** With killOnExit: also kill them on SIGINT/SIGTERM and exit (default true). Off for callers that handle signals. */
+  handleSignals?: boolean;
 }
 
 export interface KubectlResult {
@@ -206,7 +208,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       }
     }
   };
-  if (opts.killOnExit ?? true) process.on('exit', killer);
+  // Node runs no 'exit' handlers when a signal ends it: kill the children on those too.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    killer();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  if (opts.killOnExit ?? true) {
+    process.on('exit', killer);
+    if (opts.handleSignals ?? true) {
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
+  }
 
   const rest = new AdminRest(server, pki);
   const cp: ControlPlane = {
@@ -228,6 +241,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     },
     stop: async () => {
       process.off('exit', killer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await stopControlPlane(dir);
     },
   };

@@ -1,0 +1,243 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import type { PacketSocket, PacketSocketOptions } from '@herald/native';
+import { FakeClock, silentLogger } from '@herald/shared/core';
+import { parseIP, type IP } from '@herald/shared/ip';
+import {
+  BROADCAST_MAC,
+  ETHERTYPE,
+  arpFrame,
+  buildEthernet,
+  encodeNeighborSolicitation,
+  gratuitousArpFrame,
+  multicastMAC,
+  parseArpFrame,
+  solicitedNodeMulticast,
+  unsolicitedAdvertisementFrame,
+  type IPv4,
+  type IPv6,
+  type MAC,
+} from '../l2/index.js';
+import { L2Announcer } from './announcer.js';
+import type { MulticastGroups } from './multicast.js';
+
+const OURS = '02:30:00:00:00:11' as MAC;
+const PEER = '02:30:00:00:00:fa' as MAC;
+const ip = (s: string): IP => {
+  const v = parseIP(s);
+  if (!v) throw new Error(s);
+  return v;
+};
+const V4 = ip('192.0.2.100') as IPv4;
+const V6 = ip('2001:db8::100') as IPv6;
+const PEER_V4 = ip('192.0.2.250') as IPv4;
+const PEER_V6 = ip('2001:db8::fa') as IPv6;
+
+class FakeSocket implements PacketSocket {
+  readonly ifindex = 2;
+  readonly sent: Buffer[] = [];
+  closed = false;
+  stats = { framesReceived: 0, receiveErrors: 0 };
+  #cb: ((f: Buffer) => void) | undefined;
+  constructor(readonly ifname: string, readonly opts: PacketSocketOptions) {}
+  get mac(): Buffer {
+    return Buffer.from(OURS.split(':').map((h) => parseInt(h, 16)));
+  }
+  send(frame: Buffer): void {
+    this.sent.push(Buffer.from(frame));
+  }
+  onFrame(cb: (f: Buffer) => void): void {
+    this.#cb = cb;
+  }
+  onError(): void {}
+  close(): void {
+    this.closed = true;
+  }
+  receive(frame: Uint8Array): void {
+    this.#cb?.(Buffer.from(frame));
+  }
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const sockets: FakeSocket[] = [];
+  const mcOps: string[] = [];
+  const multicast: MulticastGroups = {
+    join: (ifname, mac) => Promise.resolve(void mcOps.push(`join ${ifname} ${mac}`)),
+    leave: (ifname, mac) => Promise.resolve(void mcOps.push(`leave ${ifname} ${mac}`)),
+  };
+  const a = new L2Announcer({
+    ifname: 'eth0',
+    log: silentLogger(),
+    clock,
+    multicast,
+    openSocket: (opts) => {
+      const s = new FakeSocket(opts.ifname, opts);
+      sockets.push(s);
+      return s;
+    },
+  });
+  const arp = (): FakeSocket | undefined => sockets.find((s) => s.opts.ethertype === ETHERTYPE.ARP && !s.closed);
+  const ndp = (): FakeSocket | undefined => sockets.find((s) => s.opts.ethertype === ETHERTYPE.IPv6 && !s.closed);
+  return { a, clock, sockets, mcOps, arp, ndp };
+}
+
+const arpRequest = (target: IPv4, dst: MAC = BROADCAST_MAC): Uint8Array =>
+  arpFrame({ operation: 'request', senderMAC: PEER, senderIP: PEER_V4, targetMAC: '00:00:00:00:00:00' as MAC, targetIP: target }, PEER, dst);
+
+function nsFrame(target: IPv6, hopLimit = 255): Uint8Array {
+  const group = solicitedNodeMulticast(target);
+  const payload = encodeNeighborSolicitation({ source: PEER_V6, destination: group, target, sourceLinkLayer: PEER });
+  payload[7] = hopLimit; // the checksum does not cover the hop limit
+  return buildEthernet({ dst: multicastMAC(group), src: PEER, ethertype: ETHERTYPE.IPv6, payload });
+}
+
+describe('L2Announcer', () => {
+  it('announces a gained address with a burst of 3 at 0, 50 and 200 ms', () => {
+    const { a, clock, arp, ndp } = setup();
+    a.setOwned([V4, V6]);
+    expect(arp()?.sent).toEqual([Buffer.from(gratuitousArpFrame(V4, OURS))]);
+    expect(ndp()?.sent).toEqual([Buffer.from(unsolicitedAdvertisementFrame(V6, OURS))]);
+    clock.advance(49);
+    expect(arp()?.sent).toHaveLength(1);
+    clock.advance(1);
+    expect(arp()?.sent).toHaveLength(2);
+    clock.advance(150);
+    expect(arp()?.sent).toHaveLength(3);
+    expect(ndp()?.sent).toHaveLength(3);
+    clock.advance(10_000);
+    expect(arp()?.sent).toHaveLength(3);
+    expect(a.stats().gratuitousSent).toEqual({ arp: 3, ndp: 3 });
+  });
+
+  it('does not re-announce an address it keeps, and cancels the burst of one it loses', () => {
+    const { a, clock, arp } = setup();
+    a.setOwned([V4, ip('192.0.2.101')]);
+    const s = arp();
+    a.setOwned([ip('192.0.2.101')]);
+    clock.advance(1_000);
+    // V4 got only its immediate announcement; .101 its full burst of 3.
+    expect(s?.sent.filter((f) => f.equals(Buffer.from(gratuitousArpFrame(V4, OURS))))).toHaveLength(1);
+    expect(s?.sent).toHaveLength(4);
+  });
+
+  it('answers ARP requests for owned addresses, unicast to the requester', () => {
+    const { a, arp } = setup();
+    a.setOwned([V4]);
+    const s = arp() as FakeSocket;
+    s.sent.length = 0;
+    s.receive(arpRequest(V4));
+    expect(s.sent).toHaveLength(1);
+    const reply = parseArpFrame(s.sent[0] as Buffer);
+    expect(reply.ok && reply.value).toMatchObject({
+      ethernet: { dst: PEER, src: OURS },
+      arp: { operation: 'reply', senderMAC: OURS, senderIP: V4, targetMAC: PEER, targetIP: PEER_V4 },
+    });
+    expect(a.stats().answered.arp).toBe(1);
+  });
+
+  it('stays silent for unowned addresses, announcements and requests unicast to another MAC', () => {
+    const { a, arp } = setup();
+    a.setOwned([V4]);
+    const s = arp() as FakeSocket;
+    s.sent.length = 0;
+    s.receive(arpRequest(ip('192.0.2.101') as IPv4));
+    s.receive(gratuitousArpFrame(V4, PEER));
+    s.receive(arpRequest(V4, '02:30:00:00:00:12' as MAC));
+    expect(s.sent).toHaveLength(0);
+    expect(a.stats().dropped.arp).toEqual({ notOwned: 1, announcement: 1, notForUs: 1 });
+  });
+
+  it('stops answering at once when the address is lost, and closes the socket with the last one', () => {
+    const { a, arp, sockets } = setup();
+    a.setOwned([V4]);
+    const s = arp() as FakeSocket;
+    a.setOwned([]);
+    expect(s.closed).toBe(true);
+    s.receive(arpRequest(V4));
+    expect(a.stats().answered.arp).toBe(0);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('answers Neighbor Solicitations for owned addresses with a solicited, override advertisement', () => {
+    const { a, ndp } = setup();
+    a.setOwned([V6]);
+    const s = ndp() as FakeSocket;
+    s.sent.length = 0;
+    s.receive(nsFrame(V6));
+    expect(s.sent).toHaveLength(1);
+    const na = s.sent[0] as Buffer;
+    expect(na.subarray(0, 6)).toEqual(Buffer.from([0x02, 0x30, 0, 0, 0, 0xfa]));
+    expect(na[14 + 7]).toBe(255);
+    expect(na[14 + 40]).toBe(136);
+    expect(na[14 + 44]).toBe(0x60); // S and O set, R clear
+    expect(a.stats().answered.ndp).toBe(1);
+  });
+
+  it('drops solicitations with a hop limit other than 255 (RFC 4861 7.1.1) and for unowned targets', () => {
+    const { a, ndp } = setup();
+    a.setOwned([V6]);
+    const s = ndp() as FakeSocket;
+    s.sent.length = 0;
+    s.receive(nsFrame(V6, 254));
+    s.receive(nsFrame(ip('2001:db8::101') as IPv6));
+    expect(s.sent).toHaveLength(0);
+    expect(a.stats().dropped.ndp).toEqual({ badHopLimit: 1, notOwned: 1 });
+  });
+
+  it('filters the IPv6 socket in the kernel to Neighbor Solicitations', () => {
+    const { a, ndp } = setup();
+    a.setOwned([V6]);
+    expect(ndp()?.opts.filter?.length).toBeGreaterThan(0);
+  });
+
+  it('joins a solicited-node group once per group and leaves it with the last address in it', async () => {
+    const { a, mcOps } = setup();
+    // ::100 and 1::100 share their low 24 bits, hence one group.
+    const other = ip('2001:db8:0:1::100');
+    a.setOwned([V6, other]);
+    a.setOwned([other]);
+    await a.settled();
+    expect(mcOps).toEqual(['join eth0 33:33:ff:00:01:00']);
+    await a.close();
+    expect(mcOps).toEqual(['join eth0 33:33:ff:00:01:00', 'leave eth0 33:33:ff:00:01:00']);
+  });
+
+  it('counts multicast failures instead of throwing', async () => {
+    const a = new L2Announcer({
+      ifname: 'eth0',
+      log: silentLogger(),
+      clock: new FakeClock(),
+      openSocket: (opts) => new FakeSocket(opts.ifname, opts),
+      multicast: { join: () => Promise.reject(new Error('boom')), leave: () => Promise.resolve() },
+    });
+    a.setOwned([V6]);
+    await a.settled();
+    expect(a.stats().multicastErrors).toBe(1);
+  });
+
+  it('throws when a socket cannot be opened, leaving that family not owned', () => {
+    const a = new L2Announcer({
+      ifname: 'eth9',
+      log: silentLogger(),
+      clock: new FakeClock(),
+      multicast: { join: () => Promise.resolve(), leave: () => Promise.resolve() },
+      openSocket: () => {
+        throw new Error('open AF_PACKET on eth9: No such device');
+      },
+    });
+    expect(() => a.setOwned([V4])).toThrow(/eth9/);
+    expect(a.owned()).toEqual([]);
+  });
+
+  it('never throws on arbitrary frames', () => {
+    const { a, arp, ndp } = setup();
+    a.setOwned([V4, V6]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        arp()?.receive(bytes);
+        ndp()?.receive(bytes);
+      }),
+    );
+  });
+});

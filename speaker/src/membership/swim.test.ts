@@ -56,8 +56,7 @@ describe('SWIM membership', () => {
     expect(seen.slice(-2).map((x) => x[0])).toEqual(['suspect', 'dead']);
   });
 
-  // FAILING at the end of session 1 (see the issue 4 notes): skipped so CI stays green; fix, then un-skip.
-  it.skip('FAILING: measures detection time: p99 under one second for 5 to 20 members, 1% loss', () => {
+  it('measures detection time: p99 under one second for 5 to 20 members, 1% loss', () => {
     const rows: string[] = [];
     for (const n of [5, 10, 20]) {
       const firsts: number[] = [];
@@ -106,7 +105,7 @@ describe('SWIM membership', () => {
     expect(net.converged()).toBe(true);
   });
 
-  // FAILING at the end of session 1 (see the issue 4 notes): skipped so CI stays green; fix, then un-skip.
+  // FAILING (see the issue 4 notes): one false suspicion in 20 starvation rounds; skipped so CI stays green.
   it.skip('FAILING: does not let a starved prober suspect members whose acks wait unread in its socket', () => {
     const net = new SimNet(6, { seed: 5 });
     net.joinAll();
@@ -132,8 +131,7 @@ describe('SWIM membership', () => {
     expect(net.changes.filter((c) => c.observer === 'n1' && c.next === 'suspect').length).toBeGreaterThan(0);
   });
 
-  // FAILING at the end of session 1 (see the issue 4 notes): skipped so CI stays green; fix, then un-skip.
-  it.skip('FAILING: keeps the majority of a partition alive to each other', () => {
+  it('keeps the majority of a partition alive to each other', () => {
     const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
     const net = new SimNet(7, { seed: 9 });
     net.joinAll();

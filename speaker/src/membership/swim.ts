@@ -219,6 +219,10 @@ export class Swim {
   readonly #log: Logger;
   readonly #self: MemberRec;
   readonly #members = new Map<string, MemberRec>();
+  /** Seeds from the last join(), retried until some member answers (a lost join is otherwise final). */
+  #seeds: readonly Endpoint[] = [];
+  #joinTimer: TimerHandle | undefined;
+  #joinDelayMs = 0;
   readonly #suspicions = new Map<string, Suspicion>();
   readonly #queue = new Map<string, Queued>();
   readonly #pending = new Map<number, Pending>();
@@ -286,10 +290,28 @@ export class Swim {
   join(seeds: readonly Endpoint[]): void {
     this.start();
     if (this.#stopped) return;
-    for (const to of seeds) {
-      if (to.address === this.#self.address && to.port === this.#self.port) continue;
-      this.#send(to, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: true }, [this.#selfUpdate()]);
+    this.#seeds = seeds.filter((to) => !(to.address === this.#self.address && to.port === this.#self.port));
+    this.#joinDelayMs = 2 * this.#cfg.probeIntervalMs;
+    this.#sendJoin();
+  }
+
+  /**
+   * Sends the join to every seed, and again with backoff (doubling, capped at 2 s) for as
+   * long as this member knows no live member: one lost datagram must not leave a speaker
+   * alone for good, and a speaker cut off from everyone finds its way back the same way.
+   */
+  #sendJoin(): void {
+    if (this.#stopped || this.#seeds.length === 0) return;
+    for (const to of this.#seeds) {
+      void this.#send(to, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: true }, [this.#selfUpdate()]);
     }
+    if (this.#joinTimer) this.#clock.clearTimeout(this.#joinTimer);
+    this.#joinTimer = this.#clock.setTimeout(() => {
+      this.#joinTimer = undefined;
+      if ([...this.#members.values()].some((m) => PROBEABLE.has(m.state))) return;
+      this.#joinDelayMs = Math.min(2 * this.#joinDelayMs, 2_000);
+      this.#sendJoin();
+    }, this.#joinDelayMs);
   }
 
   /**
@@ -317,6 +339,8 @@ export class Swim {
   stop(): void {
     this.#stopped = true;
     if (this.#tickTimer) this.#clock.clearTimeout(this.#tickTimer);
+    if (this.#joinTimer) this.#clock.clearTimeout(this.#joinTimer);
+    this.#joinTimer = undefined;
     for (const s of this.#suspicions.values()) if (s.timer) this.#clock.clearTimeout(s.timer);
     this.#suspicions.clear();
     this.#pending.clear();
@@ -335,7 +359,7 @@ export class Swim {
     }
     const msg = r.msg;
     if (msg.from === this.#self.name) return;
-    for (const u of msg.updates) this.#apply(u, msg.from);
+    for (const u of msg.updates) this.#apply(u, msg.from, from);
     if (msg.syncRequest) this.#sendState(from);
     else this.#nudge(from, msg.from);
     switch (msg.type) {
@@ -545,9 +569,9 @@ export class Swim {
 
   // --- updates ---------------------------------------------------------------------------
 
-  #apply(u: MemberUpdate, via: string): void {
+  #apply(u: MemberUpdate, via: string, sender?: Endpoint): void {
     if (u.name === this.#self.name) {
-      this.#applyAboutSelf(u);
+      this.#applyAboutSelf(u, sender);
       return;
     }
     const m = this.#members.get(u.name);
@@ -592,10 +616,15 @@ export class Swim {
   }
 
   /** SWIM 4.2: an alive member that hears itself suspected (or declared dead) refutes. */
-  #applyAboutSelf(u: MemberUpdate): void {
+  #applyAboutSelf(u: MemberUpdate, sender?: Endpoint): void {
     if (this.#self.state === 'left') return;
     const stale = u.incarnation < this.#self.incarnation || (u.state === 'alive' && u.incarnation === this.#self.incarnation);
-    if (stale) return;
+    if (stale) {
+      // Someone still believes an old rumour of our death: our current `alive` already
+      // refutes it, but gossip may have stopped carrying it, so tell that member directly.
+      if (u.state !== 'alive' && sender) this.#send(sender, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: false }, [this.#selfUpdate()]);
+      return;
+    }
     this.#self.incarnation = u.incarnation + 1;
     this.counters.refutations++;
     this.#adjustHealth(+1);
@@ -605,6 +634,9 @@ export class Swim {
     for (const m of this.#pick(this.#cfg.gossipFanout + 1, (x) => PROBEABLE.has(x.state))) {
       this.#send(m, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: false }, [this.#selfUpdate()]);
     }
+    // And straight back to whoever said it: after a partition, the members that declared us
+    // dead are the ones we ourselves think dead, so gossip to "live" members never reaches them.
+    if (sender) this.#send(sender, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: true }, [this.#selfUpdate()]);
   }
 
   #clearSuspicion(name: string): void {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
+import type { HttpResult } from './http.js';
+import { canonicalIp, dnatScript, deleteScript, dnatComment, isVipComment, LIST_CHAIN_ARGS, ruleHandles } from './nat.js';
 import { hostBatch, lanBatch, planLab, planNamespaces, type HostPlan, type LabOptions, type LabPlan } from './plan.js';
 import { describeFailure, run, runSync, type ExecResult, type RunOptions } from './run.js';
 
@@ -69,6 +71,30 @@ export interface Lab {
    * unreachable error means they did not.
    */
   reachable(from: string, ip: string, opts?: { port?: number; timeoutMs?: number }): Promise<ProbeResult>;
+  /**
+   * Starts an HTTP responder in the host's namespace (`dist/responder.js`, spawned like
+   * {@link Lab.spawn}, so `destroy` stops it): it listens on `[::]:port` (IPv4 too, default
+   * port 8080) and answers every request with 200, the body `name\n` and the header
+   * `x-herald-node: name` (default name: the host name). Resolves once it listens.
+   */
+  serveHttp(host: string, opts?: { port?: number; name?: string }): Promise<void>;
+  /**
+   * Makes the host deliver TCP to `vip:port` (default 80) locally, the way kube-proxy
+   * serves a LoadBalancer IP: an nftables rule in the host's namespace (table
+   * `inet herald_lab`, chain `prerouting`, nat hook at dstnat priority, both created
+   * on first use) DNATs it to the host's own eth0 address of the VIP's family, port
+   * `toPort` (default 8080). The VIP is not added to the host. Calling it again for the
+   * same VIP and port replaces the rule. The rules go with the namespace on `destroy`.
+   */
+  dnat(host: string, vip: string, opts?: { port?: number; toPort?: number }): Promise<void>;
+  /** Removes every DNAT rule of `vip` (all ports) from the host; nothing to remove is fine. */
+  undnat(host: string, vip: string): Promise<void>;
+  /**
+   * One HTTP GET of `http://ip:port/` (default port 80, timeout 2 s) from inside `from`'s
+   * namespace (`dist/http-get.js`). Never rejects for a network failure: `ok` is false and
+   * `code` says why (`TIMEOUT`, `ECONNREFUSED`, `EHOSTUNREACH`, ...).
+   */
+  httpGet(from: string, ip: string, opts?: { port?: number; timeoutMs?: number }): Promise<HttpResult>;
   /** Kills what the lab spawned and deletes exactly the namespaces it created. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -82,6 +108,8 @@ const netnsList = z.array(z.looseObject({ name: z.string() }));
 const neighList = z.array(z.looseObject({ dst: z.string(), lladdr: z.string().optional(), state: z.array(z.string()).optional() }));
 const addrList = z.array(z.looseObject({ ifname: z.string().optional(), addr_info: z.array(z.looseObject({ local: z.string().optional(), tentative: z.boolean().optional(), dadfailed: z.boolean().optional() })).optional() }));
 const probeOut = z.object({ reachable: z.boolean(), code: z.string(), ms: z.number() });
+const httpOut = z.object({ ok: z.boolean(), status: z.number().optional(), body: z.string().optional(), code: z.string(), ms: z.number() });
+const listeningLine = z.object({ event: z.literal('listening'), port: z.number() });
 
 function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
   try {
@@ -133,6 +161,66 @@ async function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
   await exitWithin(c, 2_000);
 }
 
+function checkPort(port: number, what: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LabError('BadOptions', `${what}: want a TCP port 1..65535 (got ${port})`);
+  return port;
+}
+
+function checkIp(text: string, what: string): { ip: string; family: 4 | 6 } {
+  const ip = canonicalIp(text);
+  if (!ip) throw new LabError('BadOptions', `${what} ${JSON.stringify(text)}: want an IPv4 or IPv6 address`);
+  return ip;
+}
+
+/**
+ * Waits for the responder's `{"event":"listening"}` line. Fails with its stderr if it
+ * exits first or stays silent (and then kills it). Keeps draining stderr afterwards.
+ */
+function waitListening(child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const finish = (e?: LabError): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onOut);
+      child.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onOut = (b: Buffer): void => {
+      out += b.toString('utf8');
+      const lines = out.split('\n');
+      if (lines.slice(0, -1).some((l) => listeningLine.safeParse(safeJson(l)).success)) finish();
+    };
+    const onExit = (code: number | null, signal: string | null): void => finish(new LabError('CommandFailed', `${what}: exited (${code ?? signal}) before listening: ${err.trim()}`));
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      finish(new LabError('CommandFailed', `${what}: not listening after ${timeoutMs} ms: ${err.trim()}`));
+    }, timeoutMs);
+    child.stderr?.on('data', (b: Buffer) => {
+      err = (err + b.toString('utf8')).slice(-2_000);
+    });
+    child.stdout?.on('data', onOut);
+    child.on('exit', onExit);
+  });
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lets a long-lived helper neither keep this process alive nor block on a full pipe; its stdin stays open as its lifeline. */
+function background(child: ChildProcess): void {
+  child.stdout?.resume();
+  child.unref();
+  for (const s of [child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
+  (child.stdin as { unref?: () => void } | null)?.unref?.();
+}
+
 const deleteBatch = (names: readonly string[]): string => names.map((n) => `netns del ${n}\n`).join('');
 
 // Inside the LAN namespace IPv6 is off: bridge ports then send no DAD, MLD or
@@ -149,6 +237,8 @@ class LabImpl implements Lab {
   readonly dir: string;
   private readonly created: string[] = [];
   private readonly children = new Set<ChildProcess>();
+  /** Per namespace, the tail of its nft changes: dnat/undnat on one host run one at a time. */
+  private readonly nftQueues = new Map<string, Promise<void>>();
   private destroyed = false;
   private destroying: Promise<void> | undefined;
   private readonly unregister: () => void;
@@ -272,6 +362,75 @@ class LabImpl implements Lab {
     const r = await this.exec(from, process.execPath, [distScript('probe.js'), ip, String(opts.port ?? 9), String(timeoutMs)], { timeoutMs: timeoutMs + 10_000 });
     if (r.status !== 0) throw new LabError('CommandFailed', describeFailure(`probe ${ip} from ${from}`, r));
     return parseJson(probeOut, r.stdout, 'probe.js');
+  }
+
+  async serveHttp(host: string, opts: { port?: number; name?: string } = {}): Promise<void> {
+    const h = this.host(host);
+    const port = checkPort(opts.port ?? 8080, 'serveHttp port');
+    const name = opts.name ?? host;
+    const args = [distScript('responder.js'), '--port', String(port), '--name', name, '--exit-on-stdin-close'];
+    // A piped stdin is the responder's lifeline: if this process dies, the pipe closes and it exits.
+    const child = this.spawn(host, process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    await waitListening(child, `responder ${JSON.stringify(name)} in ${h.ns} on port ${port}`, 10_000);
+    background(child);
+  }
+
+  async dnat(host: string, vip: string, opts: { port?: number; toPort?: number } = {}): Promise<void> {
+    this.alive();
+    const h = this.host(host);
+    const v = checkIp(vip, 'dnat vip');
+    const rule = { vip: v.ip, port: checkPort(opts.port ?? 80, 'dnat port'), to: v.family === 4 ? h.ipv4 : h.ipv6, toPort: checkPort(opts.toPort ?? 8080, 'dnat toPort') };
+    const comment = dnatComment(rule.vip, rule.port);
+    await this.nftSerial(h, async () => {
+      const stale = await this.dnatHandles(h, (c) => c === comment);
+      await this.nft(h, dnatScript(rule, stale), `dnat ${rule.vip}:${rule.port} -> ${rule.to}:${rule.toPort}`);
+    });
+  }
+
+  async undnat(host: string, vip: string): Promise<void> {
+    this.alive();
+    const h = this.host(host);
+    const v = checkIp(vip, 'undnat vip');
+    await this.nftSerial(h, async () => {
+      const handles = await this.dnatHandles(h, (c) => isVipComment(c, v.ip));
+      if (handles.length > 0) await this.nft(h, deleteScript(handles), `undnat ${v.ip}`);
+    });
+  }
+
+  async httpGet(from: string, ip: string, opts: { port?: number; timeoutMs?: number } = {}): Promise<HttpResult> {
+    const timeoutMs = opts.timeoutMs ?? 2_000;
+    const port = checkPort(opts.port ?? 80, 'httpGet port');
+    // An address, never a name: a name would send the script to a resolver.
+    const target = checkIp(ip, 'httpGet ip').ip;
+    const r = await this.exec(from, process.execPath, [distScript('http-get.js'), target, String(port), String(timeoutMs)], { timeoutMs: timeoutMs + 10_000 });
+    if (r.status !== 0) throw new LabError('CommandFailed', describeFailure(`http-get ${ip}:${port} from ${from}`, r));
+    const o = parseJson(httpOut, r.stdout, 'http-get.js');
+    return { ok: o.ok, code: o.code, ms: o.ms, ...(o.status === undefined ? {} : { status: o.status }), ...(o.body === undefined ? {} : { body: o.body }) };
+  }
+
+  private nftSerial(h: HostPlan, fn: () => Promise<void>): Promise<void> {
+    const next = (this.nftQueues.get(h.ns) ?? Promise.resolve()).then(fn);
+    this.nftQueues.set(h.ns, next.catch(() => undefined));
+    return next;
+  }
+
+  private async nft(h: HostPlan, script: string, what: string): Promise<void> {
+    const r = await run('ip', ['netns', 'exec', h.ns, 'nft', '-f', '-'], { input: script });
+    if (r.status !== 0) throw new LabError('CommandFailed', describeFailure(`nft in ${h.ns}: ${what}`, r));
+  }
+
+  /** Handles of the lab's DNAT rules in the host whose comment passes `keep`; none while the chain does not exist. */
+  private async dnatHandles(h: HostPlan, keep: (comment: string | undefined) => boolean): Promise<number[]> {
+    const r = await run('ip', ['netns', 'exec', h.ns, 'nft', ...LIST_CHAIN_ARGS]);
+    if (r.status !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return [];
+      throw new LabError('CommandFailed', describeFailure(`nft list chain in ${h.ns}`, r));
+    }
+    try {
+      return ruleHandles(r.stdout, keep);
+    } catch (err) {
+      throw new LabError('BadOutput', `nft -j list chain in ${h.ns}: unexpected output ${JSON.stringify(r.stdout.slice(0, 200))}`, { cause: err });
+    }
   }
 
   destroy(): Promise<void> {

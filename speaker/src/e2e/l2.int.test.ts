@@ -1,0 +1,189 @@
+/**
+ * L2 mode end to end: four node namespaces each running the real speaker, the real
+ * controller, a client namespace with a Linux neighbour table. Needs root, arping, ndisc6,
+ * nftables (CI installs them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Bed, sleep, startBed, until } from './bed.js';
+
+const ROOT = process.getuid?.() === 0;
+if (!ROOT) process.stderr.write('@herald/speaker e2e: skipping the L2 suite: it needs root (CI runs it as root)\n');
+const describeRoot = ROOT ? describe : describe.skip;
+
+const POOL = ['192.0.2.100-192.0.2.149', '2001:db8::100-2001:db8::149'];
+
+/** Waits until the client's neighbour entry for `ip` is `host`'s MAC without the client asking. */
+async function clientSees(bed: Bed, ip: string, host: string, timeoutMs = 5_000): Promise<void> {
+  await until(`client's entry for ${ip} -> ${host} (${bed.macOf(host)})`, async () => (await bed.clientMac(ip)) === bed.macOf(host), timeoutMs);
+}
+
+async function servedBy(bed: Bed, ip: string): Promise<string | undefined> {
+  const r = await bed.lab.httpGet('client', ip, { port: 80, timeoutMs: 2_000 });
+  return r.ok ? r.body?.trim() : undefined;
+}
+
+describeRoot('L2 mode with four speakers (IPv4 and IPv6)', () => {
+  let bed: Bed;
+
+  beforeAll(async () => {
+    bed = await startBed({ nodes: 4, pool: POOL });
+    await bed.startSpeakers();
+  }, 120_000);
+
+  afterAll(async () => {
+    await bed?.destroy();
+  }, 60_000);
+
+  it('announces a new Service from exactly one elected node, which the client resolves and reaches', async () => {
+    await bed.createService('web', { families: [4, 6] });
+    const ips = await bed.ips('web', 2);
+    for (const ip of ips) await bed.serve(ip);
+    const owner = await bed.owner('web');
+    for (const ip of ips) {
+      // Passive: the gratuitous ARP / unsolicited NA burst created the entry.
+      await clientSees(bed, ip, owner);
+      // Active: only the owner answers a fresh question.
+      await bed.flushClient(ip);
+      expect(await bed.ask(ip)).toEqual([bed.macOf(owner)]);
+      expect(await servedBy(bed, ip)).toBe(owner);
+    }
+  });
+
+  it('stays silent for an IP of the pool that no Service holds', async () => {
+    expect(await bed.ask('192.0.2.149')).toEqual([]);
+    expect(await bed.ask('2001:db8::149')).toEqual([]);
+  });
+
+  it('fails over to another node when the owner speaker is killed, and the client follows without asking', async () => {
+    const ips = await bed.ips('web', 2);
+    const owner = await bed.owner('web');
+    await bed.stopSpeaker(owner, 'SIGKILL');
+    const next = await bed.owner('web', owner, 10_000);
+    for (const ip of ips) {
+      await clientSees(bed, ip, next);
+      expect(await servedBy(bed, ip)).toBe(next);
+    }
+    await bed.startSpeaker(owner);
+  });
+
+  it('fails over when the owner node loses its link', async () => {
+    const ips = await bed.ips('web', 2);
+    const owner = await bed.owner('web');
+    await bed.lab.linkDown(owner);
+    try {
+      const next = await bed.owner('web', owner, 10_000);
+      for (const ip of ips) {
+        await clientSees(bed, ip, next);
+        expect(await servedBy(bed, ip)).toBe(next);
+      }
+    } finally {
+      await bed.lab.linkUp(owner);
+    }
+    // Back on the LAN, it rejoins; whoever owns the IP then, the client must agree with it.
+    await sleep(2_000);
+    const settled = await bed.owner('web');
+    for (const ip of ips) {
+      await bed.flushClient(ip);
+      expect(await bed.ask(ip)).toEqual([bed.macOf(settled)]);
+    }
+  });
+
+  it('hands the IPs over on SIGTERM before the old owner stops answering', async () => {
+    const ips = await bed.ips('web', 2);
+    const owner = await bed.owner('web');
+    const code = await bed.stopSpeaker(owner, 'SIGTERM');
+    expect(code).toBe(0);
+    const next = await bed.owner('web', owner, 5_000);
+    for (const ip of ips) {
+      await clientSees(bed, ip, next, 2_000);
+      await bed.flushClient(ip);
+      expect(await bed.ask(ip)).toEqual([bed.macOf(next)]);
+    }
+    expect(await bed.l2Nodes('web')).toEqual([bed.nodeName(next)]);
+    await bed.startSpeaker(owner);
+  });
+
+  it('with externalTrafficPolicy Local, announces from a node with a ready endpoint, and from none without one', async () => {
+    await bed.createService('local', { etp: 'Local', endpointsOn: ['node-3'] });
+    const [ip] = await bed.ips('local');
+    if (ip === undefined) throw new Error('no IP');
+    expect(await bed.owner('local')).toBe('node-3');
+    await bed.setEndpoints('local', ['node-2']);
+    await until('owner node-2', async () => (await bed.l2Nodes('local')).join() === bed.nodeName('node-2'));
+    await clientSees(bed, ip, 'node-2');
+    await bed.setEndpoints('local', []);
+    await until('no owner', async () => (await bed.l2Nodes('local')).length === 0);
+    await bed.flushClient(ip);
+    expect(await bed.ask(ip)).toEqual([]);
+  });
+
+  it('with externalTrafficPolicy Cluster, announces nothing while no endpoint serves anywhere', async () => {
+    await bed.createService('empty', { endpointsOn: [] });
+    const [ip] = await bed.ips('empty');
+    if (ip === undefined) throw new Error('no IP');
+    await sleep(1_000);
+    expect(await bed.l2Nodes('empty')).toEqual([]);
+    expect(await bed.ask(ip)).toEqual([]);
+    await bed.setEndpoints('empty', ['node-1']);
+    await bed.owner('empty');
+  });
+
+  it('moves an IP off a node labelled exclude-from-external-load-balancers, and obeys nodeSelectors', async () => {
+    await bed.createService('sel');
+    const [ip] = await bed.ips('sel');
+    if (ip === undefined) throw new Error('no IP');
+    const owner = await bed.owner('sel');
+    await bed.labelNode(owner, { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' });
+    try {
+      const next = await bed.owner('sel', owner);
+      await clientSees(bed, ip, next);
+    } finally {
+      await bed.labelNode(owner, { 'node.kubernetes.io/exclude-from-external-load-balancers': null });
+    }
+    await bed.labelNode('node-4', { 'herald.io/l2': 'yes' });
+    await bed.setAdvertisement({ nodeSelectors: [{ matchLabels: { 'herald.io/l2': 'yes' } }] });
+    try {
+      await until('every Service on node-4', async () => {
+        for (const s of ['web', 'sel']) if ((await bed.l2Nodes(s)).join() !== bed.nodeName('node-4')) return false;
+        return true;
+      });
+      await clientSees(bed, ip, 'node-4');
+    } finally {
+      await bed.setAdvertisement({});
+    }
+  });
+
+  it('balances 40 IPs over 4 nodes within ceil(1.25 x the average) each', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `bal-${i}`);
+    for (const n of names) await bed.createService(n);
+    const counts = await until(
+      '40 Services announced',
+      async () => {
+        const per = new Map<string, number>();
+        for (const n of names) {
+          const nodes = await bed.l2Nodes(n);
+          if (nodes.length !== 1) return undefined;
+          per.set(nodes[0] ?? '', (per.get(nodes[0] ?? '') ?? 0) + 1);
+        }
+        return per;
+      },
+      30_000,
+      200,
+    );
+    expect([...counts.values()].reduce((x, y) => x + y, 0)).toBe(40);
+    // The bound holds over everything the four nodes announce, the earlier Services too. A
+    // Service's IPs are elected together (one node per Service), so the unit is the Service.
+    const perNode = new Map<string, number>();
+    let total = 0;
+    const svcs = await bed.core.listNamespacedService({ namespace: bed.ns });
+    for (const s of svcs.items) {
+      const nodes = await bed.l2Nodes(s.metadata?.name ?? '');
+      if (nodes.length !== 1) continue;
+      total++;
+      perNode.set(nodes[0] ?? '', (perNode.get(nodes[0] ?? '') ?? 0) + 1);
+    }
+    const bound = Math.ceil((1.25 * total) / 4);
+    expect(perNode.size).toBe(4);
+    for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(bound);
+  }, 60_000);
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from '@jest/globals';
+import type { MemberState } from '../membership/index.js';
+import { aliveNodes, computeLiveness, type LeaseObservation, type LivenessInput } from './liveness.js';
+
+const lease = (observedAt: number, firstSeenAt = 0): LeaseObservation => ({ observedAt, firstSeenAt, durationMs: 10_000 });
+
+function input(over: Partial<LivenessInput>): LivenessInput {
+  return {
+    self: 'a',
+    now: 100_000,
+    selfRenewedAt: 99_000,
+    selfLeaseDurationMs: 10_000,
+    leases: new Map([
+      ['a', lease(99_000)],
+      ['b', lease(99_000)],
+      ['c', lease(99_000)],
+    ]),
+    membership: new Map<string, MemberState>([
+      ['b', 'alive'],
+      ['c', 'alive'],
+    ]),
+    membershipSince: 50_000,
+    unknownGraceMs: 3_000,
+    ...over,
+  };
+}
+
+describe('speaker liveness', () => {
+  it('counts speakers alive when membership says alive or suspect, and not when it says dead or left', () => {
+    const l = computeLiveness(input({ membership: new Map<string, MemberState>([['b', 'suspect'], ['c', 'dead']]) }));
+    expect(l.get('b')).toEqual({ alive: true, reason: 'member' });
+    expect(l.get('c')).toEqual({ alive: false, reason: 'membershipDead' });
+    const left = computeLiveness(input({ membership: new Map<string, MemberState>([['b', 'left'], ['c', 'alive']]) }));
+    expect(left.get('b')).toEqual({ alive: false, reason: 'membershipLeft' });
+    expect(aliveNodes(left)).toEqual(['a', 'c']);
+  });
+
+  it('believes a fresh Lease that membership has not heard of only for the grace', () => {
+    const leases = new Map([
+      ['a', lease(99_000)],
+      ['b', lease(99_000)],
+      ['n', lease(99_500, 98_000)],
+    ]);
+    const membership = new Map<string, MemberState>([['b', 'alive']]);
+    expect(computeLiveness(input({ leases, membership })).get('n')).toEqual({ alive: true, reason: 'leaseOnlyGrace' });
+    expect(computeLiveness(input({ leases, membership, now: 101_500, selfRenewedAt: 101_000 })).get('n')).toEqual({ alive: false, reason: 'membershipUnknown' });
+  });
+
+  it('keeps a speaker that membership sees alive even when its Lease looks stale (API server outage)', () => {
+    const l = computeLiveness(input({ leases: new Map([['b', lease(10_000)], ['c', lease(10_000)]]) }));
+    expect(aliveNodes(l)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('falls back to Lease freshness when membership is not running', () => {
+    const leases = new Map([
+      ['b', lease(95_000)],
+      ['c', lease(85_000)],
+    ]);
+    const l = computeLiveness(input({ leases, membership: undefined, membershipSince: undefined }));
+    expect(l.get('b')).toEqual({ alive: true, reason: 'leaseOnly' });
+    expect(l.get('c')).toEqual({ alive: false, reason: 'leaseExpired' });
+  });
+
+  it('judges Leases as of its own last renewal while it cannot renew, so an API outage expires nobody', () => {
+    const leases = new Map([['b', lease(60_000)]]);
+    const cutOff = input({ leases, membership: undefined, membershipSince: undefined, now: 200_000, selfRenewedAt: 62_000 });
+    expect(computeLiveness(cutOff).get('b')).toEqual({ alive: true, reason: 'leaseOnly' });
+    const renewing = input({ leases, membership: undefined, membershipSince: undefined, now: 200_000, selfRenewedAt: 199_000 });
+    expect(computeLiveness(renewing).get('b')).toEqual({ alive: false, reason: 'leaseExpired' });
+  });
+
+  it('stands itself down when it has heard from none of the speakers whose Leases are fresh (wrong key)', () => {
+    const l = computeLiveness(input({ membership: new Map() }));
+    expect(l.get('a')).toEqual({ alive: false, reason: 'selfIsolated' });
+    expect(aliveNodes(l)).toEqual([]);
+    // Within the grace after start, and when it is the only speaker, it is alive.
+    expect(computeLiveness(input({ membership: new Map(), membershipSince: 99_000 })).get('a')?.alive).toBe(true);
+    expect(computeLiveness(input({ membership: new Map(), leases: new Map([['a', lease(99_000)]]) })).get('a')?.alive).toBe(true);
+  });
+
+  it('does not stand down when its peers died (it heard them before)', () => {
+    const l = computeLiveness(input({ membership: new Map<string, MemberState>([['b', 'dead'], ['c', 'dead']]) }));
+    expect(l.get('a')).toEqual({ alive: true, reason: 'self' });
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Which speakers are alive, from two sources (ADR 0007):
+ * - one Lease per speaker, renewed every few seconds through the API server: slow (a dead
+ *   speaker is noticed after the lease duration) but never wrong, because a Lease is only
+ *   renewed by a live process that can reach the API server;
+ * - SWIM membership over UDP between the speakers: sub-second, but only as good as the
+ *   gossip network.
+ *
+ * While membership runs it decides: alive or suspect is alive, dead or left is not; a
+ * speaker it has not heard of is believed on its fresh Lease for a short grace (it joins
+ * within a probe round or two), then not. Without membership, a fresh Lease is alive.
+ * Leases never override membership: during an API server outage every Lease looks stale,
+ * and the data plane must not change because the control plane is down.
+ * Pure: the caller passes the clock reading.
+ * @packageDocumentation
+ */
+import type { MemberState } from '../membership/index.js';
+
+/** What this speaker knows of one peer's Lease. */
+export interface LeaseObservation {
+  /**
+   * Local clock time when this speaker last saw the Lease change (its renewTime or holder).
+   * Never the holder's own timestamp: comparing clocks across machines would let skew
+   * decide liveness (client-go's leader election does the same).
+   */
+  readonly observedAt: number;
+  readonly durationMs: number;
+  /** Local clock time when this speaker first saw the Lease. */
+  readonly firstSeenAt: number;
+}
+
+export type LivenessReason =
+  /** This speaker. */
+  | 'self'
+  /**
+   * This speaker, when membership has run past the grace, other speakers hold fresh Leases,
+   * and it has heard from none of them: a wrong gossip key or blocked UDP. It must not
+   * announce, or it would claim every IP while the others announce them too.
+   */
+  | 'selfIsolated'
+  /** Membership says alive (or suspect: not yet confirmed dead). */
+  | 'member'
+  /** Fresh Lease; membership has not heard of it yet, within the start-up grace. */
+  | 'leaseOnlyGrace'
+  /** Fresh Lease; membership is not running (no key Secret, or the socket failed). */
+  | 'leaseOnly'
+  | 'leaseExpired'
+  | 'membershipDead'
+  | 'membershipLeft'
+  /** Fresh Lease, but membership never heard from it after the grace: unreachable over UDP. */
+  | 'membershipUnknown';
+
+export interface Liveness {
+  readonly alive: boolean;
+  readonly reason: LivenessReason;
+}
+
+export interface LivenessInput {
+  readonly self: string;
+  readonly now: number;
+  /**
+   * Local time of our last successful Lease renewal, undefined before the first. While our
+   * own renewals fail we cannot see others renew either, so Leases are judged as of then.
+   */
+  readonly selfRenewedAt: number | undefined;
+  readonly selfLeaseDurationMs: number;
+  readonly leases: ReadonlyMap<string, LeaseObservation>;
+  /** Undefined while membership is not running; otherwise the state of each member it knows. */
+  readonly membership: ReadonlyMap<string, MemberState> | undefined;
+  /** When membership started (local time); undefined while not running. */
+  readonly membershipSince: number | undefined;
+  /** How long a speaker with a fresh Lease is believed before membership has heard of it. */
+  readonly unknownGraceMs: number;
+}
+
+/** The liveness of every speaker with a Lease (and of this one). Deterministic. */
+export function computeLiveness(input: LivenessInput): Map<string, Liveness> {
+  const out = new Map<string, Liveness>();
+  const selfFresh = input.selfRenewedAt !== undefined && input.now - input.selfRenewedAt < input.selfLeaseDurationMs;
+  const asOf = selfFresh || input.selfRenewedAt === undefined ? input.now : input.selfRenewedAt;
+  const peers = new Map<string, Liveness>();
+  let freshPeers = 0;
+  for (const [node, lease] of [...input.leases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (node === input.self) continue;
+    if (asOf - lease.observedAt < lease.durationMs) freshPeers++;
+    peers.set(node, peerLiveness(input, lease, node, asOf));
+  }
+  const heardAny = input.membership !== undefined && [...input.membership.keys()].some((n) => n !== input.self);
+  const isolated =
+    input.membership !== undefined && input.membershipSince !== undefined && input.now - input.membershipSince >= input.unknownGraceMs && freshPeers > 0 && !heardAny;
+  out.set(input.self, isolated ? { alive: false, reason: 'selfIsolated' } : { alive: true, reason: 'self' });
+  for (const [k, v] of peers) out.set(k, v);
+  return out;
+}
+
+function peerLiveness(input: LivenessInput, lease: LeaseObservation, node: string, asOf: number): Liveness {
+  const leaseFresh = asOf - lease.observedAt < lease.durationMs;
+  if (input.membership === undefined || input.membershipSince === undefined) return leaseFresh ? { alive: true, reason: 'leaseOnly' } : { alive: false, reason: 'leaseExpired' };
+  const state = input.membership.get(node);
+  if (state === 'alive' || state === 'suspect') return { alive: true, reason: 'member' };
+  if (state === 'dead') return { alive: false, reason: 'membershipDead' };
+  if (state === 'left') return { alive: false, reason: 'membershipLeft' };
+  if (!leaseFresh) return { alive: false, reason: 'leaseExpired' };
+  // Never heard of over UDP: believe the Lease for a while, counted from whichever came
+  // last, its Lease or our membership.
+  const since = Math.max(lease.firstSeenAt, input.membershipSince);
+  return input.now - since < input.unknownGraceMs ? { alive: true, reason: 'leaseOnlyGrace' } : { alive: false, reason: 'membershipUnknown' };
+}
+
+/** Alive speakers' names, sorted. */
+export function aliveNodes(l: ReadonlyMap<string, Liveness>): string[] {
+  return [...l].filter(([, v]) => v.alive).map(([k]) => k).sort();
+}

@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { createLab, forwardApiServer, type ApiForward, type Lab } from '@herald/lab';
 import { testKubeconfigPath } from '@herald/e2e-harness';
 import { GROUP, VERSION } from '@herald/shared/api';
@@ -69,6 +69,7 @@ export class Bed {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly discovery: DiscoveryV1Api;
+  readonly events: EventsV1Api;
   readonly speakers = new Map<string, ChildProcess>();
   readonly logDir: string;
   lab!: Lab;
@@ -87,6 +88,7 @@ export class Bed {
     this.core = this.kc.makeApiClient(CoreV1Api);
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
     this.discovery = this.kc.makeApiClient(DiscoveryV1Api);
+    this.events = this.kc.makeApiClient(EventsV1Api);
     this.logDir = opts.logDir ?? `/tmp/herald-e2e-${prefix}`;
     mkdirSync(this.logDir, { recursive: true });
   }
@@ -131,15 +133,31 @@ export class Bed {
     this.startController();
   }
 
-  /** Creates (or replaces) the memberlist Secret's key. Speakers read it at start. */
-  async setKey(key: Buffer): Promise<void> {
-    this.#key = key;
-    const body = { metadata: { name: 'herald-memberlist', namespace: this.ns }, data: { secretkey: key.toString('base64') } };
+  /** Creates (or replaces) a memberlist Secret (default the one every speaker reads at start). */
+  async setKey(key: Buffer, name = 'herald-memberlist'): Promise<void> {
+    if (name === 'herald-memberlist') this.#key = key;
+    const body = { metadata: { name, namespace: this.ns }, data: { secretkey: key.toString('base64') } };
     try {
       await this.core.createNamespacedSecret({ namespace: this.ns, body });
     } catch {
-      await this.core.replaceNamespacedSecret({ namespace: this.ns, name: 'herald-memberlist', body });
+      await this.core.replaceNamespacedSecret({ namespace: this.ns, name, body });
     }
+  }
+
+  /** One Prometheus sample of a node's speaker (its metrics port is inside the node's namespace), summed over matching series. */
+  async metric(host: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+    const script = "fetch('http://127.0.0.1:7474/metrics').then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { process.stderr.write(String(e)); process.exit(1); })";
+    const r = await this.lab.exec(host, process.execPath, ['-e', script]);
+    if (r.status !== 0) throw new Error(`metrics of ${host}: ${r.stderr}`);
+    let sum = 0;
+    for (const line of r.stdout.split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const set = m[2] ?? '';
+      if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(m[3]);
+    }
+    return sum;
   }
 
   async setAdvertisement(spec: Record<string, unknown>): Promise<void> {

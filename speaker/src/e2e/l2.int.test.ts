@@ -47,6 +47,26 @@ describeRoot('L2 mode with four speakers (IPv4 and IPv6)', () => {
       expect(await bed.ask(ip)).toEqual([bed.macOf(owner)]);
       expect(await servedBy(bed, ip)).toBe(owner);
     }
+    // The Service says where it is announced from: an Event, and the status object's interfaces.
+    const events = await until('a nodeAssigned Event', async () => {
+      const list = await bed.events.listNamespacedEvent({ namespace: bed.ns });
+      const found = list.items.filter((e) => e.reason === 'nodeAssigned' && e.regarding?.name === 'web');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(events.map((e) => e.note)).toContainEqual(expect.stringContaining(`from node "${bed.nodeName(owner)}"`));
+    const st = (await bed.custom.listNamespacedCustomObject({ group: 'herald.io', version: 'v1beta1', namespace: bed.ns, plural: 'servicel2statuses' })) as { items: { status?: { serviceName?: string; interfaces?: { name: string }[] } }[] };
+    expect(st.items.filter((i) => i.status?.serviceName === 'web').map((i) => i.status?.interfaces)).toEqual([[{ name: 'eth0' }]]);
+  });
+
+  it('reports ready and counts what it answered in its metrics', async () => {
+    const owner = await bed.owner('web');
+    const ready = await bed.lab.exec(owner, process.execPath, ['-e', "fetch('http://127.0.0.1:7475/readyz').then((r) => process.stdout.write(String(r.status)))"]);
+    expect(ready.stdout).toBe('200');
+    expect(await bed.metric(owner, 'herald_l2_requests_answered_total', { protocol: 'arp' })).toBeGreaterThan(0);
+    expect(await bed.metric(owner, 'herald_l2_requests_answered_total', { protocol: 'ndp' })).toBeGreaterThan(0);
+    expect(await bed.metric(owner, 'herald_l2_gratuitous_sent_total', { protocol: 'arp' })).toBeGreaterThan(0);
+    expect(await bed.metric(owner, 'herald_l2_owned_ips')).toBeGreaterThanOrEqual(2);
+    expect(await bed.metric(owner, 'herald_membership_members', { state: 'alive' })).toBe(4);
   });
 
   it('stays silent for an IP of the pool that no Service holds', async () => {
@@ -150,6 +170,30 @@ describeRoot('L2 mode with four speakers (IPv4 and IPv6)', () => {
       await clientSees(bed, ip, 'node-4');
     } finally {
       await bed.setAdvertisement({});
+    }
+  });
+
+  it('ignores a speaker whose gossip is signed with another key: it is never given an IP and gives itself none', async () => {
+    await bed.stopSpeaker('node-4', 'SIGTERM');
+    await bed.setKey(Buffer.alloc(32, 7), 'wrong-key');
+    const dropsBefore = await bed.metric('node-1', 'herald_membership_dropped_total', { reason: 'badTag' });
+    await bed.startSpeaker('node-4', { HERALD_MEMBERLIST_SECRET: 'wrong-key' });
+    try {
+      await until('node-1 dropping node-4\'s gossip as badTag', async () => (await bed.metric('node-1', 'herald_membership_dropped_total', { reason: 'badTag' })) > dropsBefore);
+      // Through probe rounds, pushes and retried joins, node-4 must stay out and keep out.
+      for (let i = 0; i < 10; i++) {
+        await sleep(300);
+        const st = (await bed.custom.listNamespacedCustomObject({ group: 'herald.io', version: 'v1beta1', namespace: bed.ns, plural: 'servicel2statuses' })) as { items: { status?: { node?: string } }[] };
+        expect(st.items.filter((x) => x.status?.node === bed.nodeName('node-4'))).toEqual([]);
+        expect(await bed.metric('node-4', 'herald_l2_owned_ips')).toBe(0);
+      }
+      const [ip] = await bed.ips('web');
+      if (ip === undefined) throw new Error('no IP');
+      await bed.flushClient(ip);
+      expect(await bed.ask(ip)).toEqual([bed.macOf(await bed.owner('web'))]);
+    } finally {
+      await bed.stopSpeaker('node-4', 'SIGTERM');
+      await bed.startSpeaker('node-4');
     }
   });
 

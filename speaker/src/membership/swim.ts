@@ -40,7 +40,11 @@ export interface SwimConfig {
   readonly retransmitMult: number;
   /** Members that get a gossip-only datagram each round while updates are pending. */
   readonly gossipFanout: number;
-  /** A timer firing this late means this process was starved: act only after pending input is read. */
+  /**
+   * A timer firing this late means this process was starved: every timer of that stall acts
+   * only after pending input is read, and a probe round the stall cut into is not a failure.
+   * `Infinity` turns the guard off.
+   */
   readonly lateSlackMs: number;
   /** Lifeguard local health: probe interval and timeout scale by (1 + score), score in [0, max]. 0 disables. */
   readonly localHealthMax: number;
@@ -112,6 +116,8 @@ export interface SwimCounters {
   indirectProbesSent: number;
   indirectAcksReceived: number;
   probeFailures: number;
+  /** Unacked probe rounds not counted as failures because this process was starved during them. */
+  probesInconclusive: number;
   suspicions: number;
   deaths: number;
   refutations: number;
@@ -155,6 +161,8 @@ interface Probe {
   readonly target: string;
   readonly seq: number;
   acked: boolean;
+  /** This process was starved during the round: its timeouts and indirect window did not hold. */
+  starved: boolean;
 }
 
 interface Pending {
@@ -202,6 +210,7 @@ export class Swim {
     indirectProbesSent: 0,
     indirectAcksReceived: 0,
     probeFailures: 0,
+    probesInconclusive: 0,
     suspicions: 0,
     deaths: 0,
     refutations: 0,
@@ -235,6 +244,12 @@ export class Swim {
   #started = false;
   #stopped = false;
   #health = 0;
+  /**
+   * Timer actions held back since a starved timer was seen, run in order by one later timer
+   * (after Node's poll phase has read the input that waited through the stall); undefined
+   * while not starved.
+   */
+  #stalled: (() => void)[] | undefined;
   #lastPushPull = -Infinity;
   /** When we last asked a sender for its state or told it of its death; bounds that traffic. */
   readonly #nudged = new Map<string, number>();
@@ -345,6 +360,7 @@ export class Swim {
     this.#suspicions.clear();
     this.#pending.clear();
     this.#probe = undefined;
+    this.#stalled = undefined;
   }
 
   /** Handles one datagram from `from`. Never throws; bad input is counted in `counters.dropped`. */
@@ -440,6 +456,14 @@ export class Swim {
     }
     const m = this.#members.get(p.target);
     if (!m || !PROBEABLE.has(m.state)) return;
+    if (p.starved) {
+      // Lifeguard: a member that missed its own deadlines judges itself, not others. The
+      // stall ate the probe timeout or the indirect window (the ping-reqs may have gone out
+      // just now), so the silence proves nothing: probe the same member again next round.
+      this.counters.probesInconclusive++;
+      this.#order.splice(this.#orderIdx, 0, m.name);
+      return;
+    }
     this.counters.probeFailures++;
     this.#suspect(m, m.incarnation, this.#self.name, 'probeFailed');
   }
@@ -460,7 +484,7 @@ export class Swim {
   #startProbe(): void {
     const target = this.#nextTarget();
     if (!target) return;
-    const probe: Probe = { target: target.name, seq: this.#nextSeq(), acked: false };
+    const probe: Probe = { target: target.name, seq: this.#nextSeq(), acked: false, starved: false };
     this.#probe = probe;
     this.#pending.set(probe.seq, {
       expires: this.#clock.now() + this.#scale(this.#cfg.probeIntervalMs),
@@ -699,7 +723,11 @@ export class Swim {
 
   /** Encodes `msg` with `prefix` then the least-sent queued updates, as many as fit. */
   #send(to: Endpoint, msg: Unsent, prefix: readonly MemberUpdate[]): Promise<void> {
-    const queued = [...this.#queue.values()].sort((a, b) => a.transmits - b.transmits);
+    // A queued update about a member the prefix already covers would go out twice and
+    // spend its retransmit budget on one datagram: a refutation pushed to a few members
+    // would then be dropped from the queue before gossip carried it to the rest.
+    const covered = new Set(prefix.map((u) => u.name));
+    const queued = [...this.#queue.values()].filter((q) => !covered.has(q.update.name)).sort((a, b) => a.transmits - b.transmits);
     const full = { ...msg, updates: [...prefix, ...queued.map((q) => q.update)] } as Message;
     const e = encodeBounded(full, this.#keys[0], this.#cfg.maxDatagram);
     const limit = this.#retransmitLimit();
@@ -727,24 +755,42 @@ export class Swim {
 
   /**
    * A timer that notices starvation: when it fires more than `lateSlackMs` late, the event
-   * loop was blocked and acks may be waiting unread in the socket. It then runs `fn` on a
-   * later turn, after Node's poll phase has read them, so a starved prober does not suspect
-   * members that answered in time.
+   * loop was blocked and acks may be waiting unread in the socket. Its action, and that of
+   * every timer the same stall released after it, then runs on a later turn, after Node's
+   * poll phase has read that input, so a starved prober does not suspect members that
+   * answered in time.
+   *
+   * Lateness alone cannot be the test for each timer: a stall releases all the timers that
+   * fell due during it in one timers phase, before the poll phase, and the last of them may
+   * be only a few ms late (a round's verdict due 3 ms before the stall ended) while the ack
+   * it judges has waited unread for most of the stall.
    */
   #timer(fn: () => void, ms: number): TimerHandle {
     const due = this.#clock.now() + ms;
     return this.#clock.setTimeout(() => {
       if (this.#stopped) return;
-      if (this.#clock.now() - due > this.#cfg.lateSlackMs) {
-        this.counters.lateTimers++;
-        this.#adjustHealth(+1);
-        this.#clock.setTimeout(() => {
-          if (!this.#stopped) fn();
-        }, 0);
+      if (this.#stalled === undefined && this.#clock.now() - due > this.#cfg.lateSlackMs) this.#beginStall();
+      if (this.#stalled !== undefined) {
+        this.#stalled.push(fn);
         return;
       }
       fn();
     }, ms);
+  }
+
+  #beginStall(): void {
+    const stalled: (() => void)[] = [];
+    this.#stalled = stalled;
+    this.counters.lateTimers++;
+    this.#adjustHealth(+1);
+    if (this.#probe) this.#probe.starved = true;
+    // A 0 ms timer set from a timer callback runs on the next turn of the event loop, after
+    // its poll phase; until then, receive() keeps handling input as it is read.
+    this.#clock.setTimeout(() => {
+      if (this.#stalled !== stalled) return;
+      this.#stalled = undefined;
+      for (const fn of stalled) if (!this.#stopped) fn();
+    }, 0);
   }
 
   #adjustHealth(delta: number): void {

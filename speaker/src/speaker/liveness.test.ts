@@ -20,7 +20,6 @@ function input(over: Partial<LivenessInput>): LivenessInput {
       ['c', 'alive'],
     ]),
     membershipSince: 50_000,
-    unknownGraceMs: 3_000,
     ...over,
   };
 }
@@ -35,15 +34,14 @@ describe('speaker liveness', () => {
     expect(aliveNodes(left)).toEqual(['a', 'c']);
   });
 
-  it('believes a fresh Lease that membership has not heard of only for the grace', () => {
+  it('never counts a speaker membership has not heard of, whatever its Lease says', () => {
     const leases = new Map([
       ['a', lease(99_000)],
       ['b', lease(99_000)],
-      ['n', lease(99_500, 98_000)],
+      ['n', lease(99_900, 99_900)],
     ]);
     const membership = new Map<string, MemberState>([['b', 'alive']]);
-    expect(computeLiveness(input({ leases, membership })).get('n')).toEqual({ alive: true, reason: 'leaseOnlyGrace' });
-    expect(computeLiveness(input({ leases, membership, now: 101_500, selfRenewedAt: 101_000 })).get('n')).toEqual({ alive: false, reason: 'membershipUnknown' });
+    expect(computeLiveness(input({ leases, membership })).get('n')).toEqual({ alive: false, reason: 'membershipUnknown' });
   });
 
   it('keeps a speaker that membership sees alive even when its Lease looks stale (API server outage)', () => {
@@ -69,13 +67,12 @@ describe('speaker liveness', () => {
     expect(computeLiveness(renewing).get('b')).toEqual({ alive: false, reason: 'leaseExpired' });
   });
 
-  it('stands itself down when it has heard from none of the speakers whose Leases are fresh (wrong key)', () => {
+  it('stands itself down while it has heard from none of the speakers whose Leases are fresh (not joined yet, or a wrong key)', () => {
     const l = computeLiveness(input({ membership: new Map() }));
     expect(l.get('a')).toEqual({ alive: false, reason: 'selfIsolated' });
     expect(aliveNodes(l)).toEqual([]);
-    // Within the grace after start, and when it is the only speaker, it is alive.
-    expect(computeLiveness(input({ membership: new Map(), membershipSince: 99_000 })).get('a')?.alive).toBe(true);
-    expect(computeLiveness(input({ membership: new Map(), leases: new Map([['a', lease(99_000)]]) })).get('a')?.alive).toBe(true);
+    // Alone (no other fresh Lease), it is alive.
+    expect(computeLiveness(input({ membership: new Map(), leases: new Map([['a', lease(99_000)], ['z', lease(80_000)]]) })).get('a')?.alive).toBe(true);
   });
 
   it('does not stand down when its peers died (it heard them before)', () => {

@@ -6,9 +6,9 @@
  * - SWIM membership over UDP between the speakers: sub-second, but only as good as the
  *   gossip network.
  *
- * While membership runs it decides: alive or suspect is alive, dead or left is not; a
- * speaker it has not heard of is believed on its fresh Lease for a short grace (it joins
- * within a probe round or two), then not. Without membership, a fresh Lease is alive.
+ * While membership runs it decides: alive or suspect is alive, dead, left or never heard
+ * of is not (a speaker gossiping with another key, or unreachable over UDP, must never be
+ * given an IP: nobody could tell when it dies). Without membership, a fresh Lease is alive.
  * Leases never override membership: during an API server outage every Lease looks stale,
  * and the data plane must not change because the control plane is down.
  * Pure: the caller passes the clock reading.
@@ -33,21 +33,19 @@ export type LivenessReason =
   /** This speaker. */
   | 'self'
   /**
-   * This speaker, when membership has run past the grace, other speakers hold fresh Leases,
-   * and it has heard from none of them: a wrong gossip key or blocked UDP. It must not
-   * announce, or it would claim every IP while the others announce them too.
+   * This speaker, when other speakers hold fresh Leases and membership has heard from none
+   * of them: just started and not joined yet, or a wrong gossip key, or blocked UDP. It must
+   * not announce, or it would see itself alone and claim every IP the others announce.
    */
   | 'selfIsolated'
   /** Membership says alive (or suspect: not yet confirmed dead). */
   | 'member'
-  /** Fresh Lease; membership has not heard of it yet, within the start-up grace. */
-  | 'leaseOnlyGrace'
   /** Fresh Lease; membership is not running (no key Secret, or the socket failed). */
   | 'leaseOnly'
   | 'leaseExpired'
   | 'membershipDead'
   | 'membershipLeft'
-  /** Fresh Lease, but membership never heard from it after the grace: unreachable over UDP. */
+  /** Fresh Lease, but membership has not heard from it: not joined yet, another key, or unreachable over UDP. */
   | 'membershipUnknown';
 
 export interface Liveness {
@@ -69,8 +67,6 @@ export interface LivenessInput {
   readonly membership: ReadonlyMap<string, MemberState> | undefined;
   /** When membership started (local time); undefined while not running. */
   readonly membershipSince: number | undefined;
-  /** How long a speaker with a fresh Lease is believed before membership has heard of it. */
-  readonly unknownGraceMs: number;
 }
 
 /** The liveness of every speaker with a Lease (and of this one). Deterministic. */
@@ -86,8 +82,7 @@ export function computeLiveness(input: LivenessInput): Map<string, Liveness> {
     peers.set(node, peerLiveness(input, lease, node, asOf));
   }
   const heardAny = input.membership !== undefined && [...input.membership.keys()].some((n) => n !== input.self);
-  const isolated =
-    input.membership !== undefined && input.membershipSince !== undefined && input.now - input.membershipSince >= input.unknownGraceMs && freshPeers > 0 && !heardAny;
+  const isolated = input.membership !== undefined && input.membershipSince !== undefined && freshPeers > 0 && !heardAny;
   out.set(input.self, isolated ? { alive: false, reason: 'selfIsolated' } : { alive: true, reason: 'self' });
   for (const [k, v] of peers) out.set(k, v);
   return out;
@@ -100,11 +95,7 @@ function peerLiveness(input: LivenessInput, lease: LeaseObservation, node: strin
   if (state === 'alive' || state === 'suspect') return { alive: true, reason: 'member' };
   if (state === 'dead') return { alive: false, reason: 'membershipDead' };
   if (state === 'left') return { alive: false, reason: 'membershipLeft' };
-  if (!leaseFresh) return { alive: false, reason: 'leaseExpired' };
-  // Never heard of over UDP: believe the Lease for a while, counted from whichever came
-  // last, its Lease or our membership.
-  const since = Math.max(lease.firstSeenAt, input.membershipSince);
-  return input.now - since < input.unknownGraceMs ? { alive: true, reason: 'leaseOnlyGrace' } : { alive: false, reason: 'membershipUnknown' };
+  return leaseFresh ? { alive: false, reason: 'membershipUnknown' } : { alive: false, reason: 'leaseExpired' };
 }
 
 /** Alive speakers' names, sorted. */

@@ -51,8 +51,6 @@ export interface SpeakerOptions {
   readonly swim?: Partial<SwimConfig>;
   readonly leaseDurationMs?: number;
   readonly leaseRenewMs?: number;
-  /** How long a Lease-only peer is believed before membership has heard of it. Default 3 s. */
-  readonly unknownGraceMs?: number;
   /** After telling peers we leave, how long we keep answering while the successors announce. Default 500 ms. */
   readonly handoffMs?: number;
   /** Where interfaces are read from (tests). Default /sys/class/net. */
@@ -358,7 +356,6 @@ export class Speaker {
       leases: leases?.records() ?? new Map(),
       membership: this.#membership ? this.#memberStates : undefined,
       membershipSince: this.#membershipSince,
-      unknownGraceMs: this.#o.unknownGraceMs ?? 3_000,
     });
   }
 
@@ -477,11 +474,6 @@ export class Speaker {
     if (leases?.renewedAt !== undefined) {
       const self = leases.renewedAt + leases.durationMs;
       next = next === undefined ? self : Math.min(next, self);
-    }
-    // Liveness grace for speakers membership has not heard of yet ends too.
-    if (this.#membershipSince !== undefined) {
-      const grace = this.#membershipSince + (this.#o.unknownGraceMs ?? 3_000);
-      if (grace > now) next = next === undefined ? grace : Math.min(next, grace);
     }
     if (next === undefined) return;
     this.#recheck = this.#o.clock.setTimeout(() => this.#queue.add(PLAN), Math.max(50, next - now + 10));

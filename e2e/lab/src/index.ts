@@ -4,3 +4,4 @@ export { createLab, listNamespaces, withLab, type Lab, type LabHost, type LabSpa
 export { forwardApiServer, kubeconfigServer, loopbackTarget, type ApiForward, type ApiForwardOptions } from './api.js';
 export type { HttpResult } from './http.js';
 export type { ExecResult, RunOptions } from './run.js';
+export { parsePingLine, startPinger, type Ping, type Pinger, type PingerOptions, type PingerSpawner } from './pinger-client.js';

@@ -227,6 +227,8 @@ describe('sweep', () => {
           sus += s;
           dead += net.changes.filter((c) => (c.member === 'n1' || c.observer === 'n1') && c.next === 'dead').length;
           late += net.node('n1').swim.counters.lateTimers;
+          const dd = net.changes.filter((c) => (c.member === 'n1' || c.observer === 'n1') && c.next === 'dead');
+          if (dd.length) process.stdout.write(`DEAD seed ${seed} lo ${lo} ${JSON.stringify(dd.map(c=>[c.at-1735689600000,c.observer,c.member,c.reason]))} ${JSON.stringify(net.changes.filter((c) => c.member === dd[0]!.member && c.at > dd[0]!.at - 1500 && c.at < dd[0]!.at + 300).map(c=>[(c.at-1735689600000).toFixed(1),c.observer,c.next,c.reason]))}\n`);
         }
       }
       tot += sus; totDead += dead; totOff += lateSus;

@@ -45,6 +45,21 @@ export function parseEndpoint(text: string | undefined): Endpoint | undefined {
   return { address: formatIP(ip), port };
 }
 
+const formatEndpointOrNone = (e: Endpoint | undefined): string => (e === undefined ? '' : formatEndpoint(e));
+
+/** The record of a Lease just seen; its observation time moves only when the holder renewed it. */
+function observeLease(node: string, lease: V1Lease, old: V1Lease | undefined, prev: SpeakerRecord | undefined, now: number): SpeakerRecord {
+  const spec = lease.spec ?? {};
+  const changed = old === undefined || String(old.spec?.renewTime) !== String(spec.renewTime) || old.spec?.holderIdentity !== spec.holderIdentity;
+  return {
+    node,
+    endpoint: parseEndpoint(lease.metadata?.annotations?.[MEMBERLIST_ANNOTATION]),
+    durationMs: Math.max(1, spec.leaseDurationSeconds ?? 10) * 1000,
+    firstSeenAt: prev?.firstSeenAt ?? now,
+    observedAt: changed || prev === undefined ? now : prev.observedAt,
+  };
+}
+
 /** A speaker as its Lease describes it. */
 export interface SpeakerRecord extends LeaseObservation {
   readonly node: string;
@@ -164,17 +179,12 @@ export class SpeakerLeases {
     }
     const now = this.#opts.clock.now();
     const prev = this.#records.get(node);
-    const changed = old === undefined || old.spec?.renewTime?.toString() !== lease.spec?.renewTime?.toString() || old.spec?.holderIdentity !== lease.spec?.holderIdentity;
-    const durationMs = Math.max(1, lease.spec?.leaseDurationSeconds ?? 10) * 1000;
-    const rec: SpeakerRecord = {
-      node,
-      endpoint: parseEndpoint(lease.metadata?.annotations?.[MEMBERLIST_ANNOTATION]),
-      durationMs,
-      firstSeenAt: prev?.firstSeenAt ?? now,
-      observedAt: changed || prev === undefined ? now : prev.observedAt,
-    };
+    const rec = observeLease(node, lease, old, prev, now);
     this.#records.set(node, rec);
-    if (prev === undefined || prev.endpoint?.address !== rec.endpoint?.address || prev.endpoint?.port !== rec.endpoint?.port || prev.observedAt + prev.durationMs <= now) this.#emit();
+    // Renewals of a live Lease change nothing anyone acts on; a new speaker, a moved
+    // endpoint, or a Lease renewed after it had expired do.
+    const expired = prev !== undefined && prev.observedAt + prev.durationMs <= now;
+    if (prev === undefined || expired || formatEndpointOrNone(prev.endpoint) !== formatEndpointOrNone(rec.endpoint)) this.#emit();
   }
 
   #emit(): void {

@@ -84,6 +84,14 @@ export function l2StatusName(namespace: string, name: string, node: string): str
   return `l2-${createHash('sha256').update(`${namespace}/${name}/${node}`).digest('hex').slice(0, 20)}`;
 }
 
+/** What of the interfaces matters to announcing, as one comparable string. */
+function interfaceSignature(ifaces: readonly InterfaceState[]): string {
+  return ifaces
+    .map((i) => `${i.name}/${i.index}/${i.up ? 1 : 0}/${i.operState}/${i.mac}`)
+    .sort()
+    .join(',');
+}
+
 function parseList<T>(objs: readonly unknown[], schema: { safeParse(o: unknown): { success: true; data: T } | { success: false } }): T[] {
   const out: T[] = [];
   for (const o of objs) {
@@ -118,6 +126,8 @@ export class Speaker {
   #lastPlan: L2Plan | undefined;
   #liveness = new Map<string, Liveness>();
   #recheck: TimerHandle | undefined;
+  #ifaceTimer: TimerHandle | undefined;
+  #ifaceSignature = '';
   #secretTimer: TimerHandle | undefined;
   #synced = false;
   #stopping = false;
@@ -212,6 +222,7 @@ export class Speaker {
     this.#join();
     this.#queue.start((key) => this.#reconcile(key), { workers: 4 });
     plan();
+    this.#watchInterfaces();
     this.#log.info({ event: 'started', membership: endpoint ? `${endpoint.address}:${endpoint.port}` : 'off' }, 'speaker started');
   }
 
@@ -233,6 +244,7 @@ export class Speaker {
     }
     await this.#queue.shutdown();
     if (this.#recheck) this.#o.clock.clearTimeout(this.#recheck);
+    if (this.#ifaceTimer) this.#o.clock.clearTimeout(this.#ifaceTimer);
     if (this.#secretTimer) this.#o.clock.clearTimeout(this.#secretTimer);
     await Promise.all([...this.#announcers.values()].map((a) => a.close()));
     this.#announcers.clear();
@@ -380,26 +392,43 @@ export class Speaker {
     } catch (err) {
       return retry('readInterfaces', err);
     }
+    this.#ifaceSignature = interfaceSignature(ifaces);
+    const { perInterface, mine } = this.#assignments(plan, ifaces);
+    const failure = await this.#announce(perInterface);
+    this.#diffServices(mine);
+    // Statuses of Services we do not touch may still need a janitor (a dead node's).
+    for (const st of this.#statuses.list(this.#o.namespace)) {
+      const s = st.status;
+      if (s?.node === undefined || s.node === this.#o.node || alive.has(s.node)) continue;
+      if (s.serviceNamespace && s.serviceName) this.#queue.add(`${STATUS_PREFIX}${s.serviceNamespace}/${s.serviceName}`);
+    }
+    this.#scheduleRecheck(now);
+    if (failure !== undefined) return retry('announce', failure);
+    return ok();
+  }
+
+  /** This node's share of the plan: IPs per interface, and per Service what it announces. */
+  #assignments(plan: L2Plan, ifaces: readonly InterfaceState[]): { perInterface: Map<string, IP[]>; mine: Map<string, Mine> } {
     const perInterface = new Map<string, IP[]>();
-    const mine = new Map<string, { ips: string[]; interfaces: Set<string> }>();
+    const acc = new Map<string, { ips: string[]; interfaces: Set<string> }>();
     for (const a of assignmentsFor(plan, this.#o.node)) {
       const chosen = chooseInterfaces(ifaces, a.interfaces);
-      if (chosen.use.length === 0) {
-        this.#log.warn({ event: 'noInterface', ip: formatIP(a.ip), skipped: chosen.skipped }, 'elected for an IP but no usable interface');
-      }
-      for (const ifname of chosen.use) {
-        const list = perInterface.get(ifname) ?? [];
-        list.push(a.ip);
-        perInterface.set(ifname, list);
-      }
+      if (chosen.use.length === 0) this.#log.warn({ event: 'noInterface', ip: formatIP(a.ip), skipped: chosen.skipped }, 'elected for an IP but no usable interface');
+      for (const ifname of chosen.use) perInterface.set(ifname, [...(perInterface.get(ifname) ?? []), a.ip]);
       for (const svc of a.services) {
-        const m = mine.get(svc) ?? { ips: [], interfaces: new Set<string>() };
+        const m = acc.get(svc) ?? { ips: [], interfaces: new Set<string>() };
         m.ips.push(formatIP(a.ip));
         for (const i of chosen.use) m.interfaces.add(i);
-        mine.set(svc, m);
+        acc.set(svc, m);
       }
     }
+    const mine = new Map<string, Mine>();
+    for (const [svc, m] of acc) mine.set(svc, { ips: m.ips.sort(), interfaces: [...m.interfaces].sort() });
+    return { perInterface, mine };
+  }
 
+  /** Makes the announcers obey; returns the first failure (the rest still applied). */
+  async #announce(perInterface: ReadonlyMap<string, IP[]>): Promise<unknown> {
     let failure: unknown;
     const nowOwned = new Set<string>();
     for (const [ifname, ips] of perInterface) {
@@ -421,26 +450,41 @@ export class Speaker {
       this.#announcers.delete(ifname);
     }
     this.#recordOwnership(nowOwned);
+    return failure;
+  }
 
-    const nextMine = new Map<string, Mine>();
-    for (const [svc, m] of mine) nextMine.set(svc, { ips: m.ips.sort(), interfaces: [...m.interfaces].sort() });
-    const touched = new Set<string>([...nextMine.keys(), ...this.#mine.keys()]);
-    for (const svc of touched) {
+  /** Events for Services we start announcing; status work for every Service whose share changed. */
+  #diffServices(next: Map<string, Mine>): void {
+    for (const svc of new Set<string>([...next.keys(), ...this.#mine.keys()])) {
       const before = this.#mine.get(svc);
-      const after = nextMine.get(svc);
+      const after = next.get(svc);
       if (JSON.stringify(before) === JSON.stringify(after)) continue;
       if (after && !before) this.#announceEvent(svc, after);
       this.#queue.add(`${STATUS_PREFIX}${svc}`);
     }
-    this.#mine = nextMine;
-    // Statuses of services we do not touch may still need a janitor (a dead node's).
-    for (const st of this.#statuses.list(this.#o.namespace)) {
-      const s = st.status;
-      if (s?.node !== undefined && s.node !== this.#o.node && s.serviceNamespace && s.serviceName && !alive.has(s.node)) this.#queue.add(`${STATUS_PREFIX}${s.serviceNamespace}/${s.serviceName}`);
-    }
-    this.#scheduleRecheck(now);
-    if (failure !== undefined) return retry('announce', failure);
-    return ok();
+    this.#mine = next;
+  }
+
+  /**
+   * Interfaces come and go and lose carrier without any Kubernetes event: look every
+   * second, and re-plan on a change. A link that comes back is announced again (the
+   * announcer of a down interface was closed; the new one sends a fresh burst).
+   */
+  #watchInterfaces(): void {
+    if (this.#stopping) return;
+    this.#ifaceTimer = this.#o.clock.setTimeout(() => {
+      void readInterfaces(this.#o.sysfs)
+        .then((ifaces) => {
+          const sig = interfaceSignature(ifaces);
+          if (sig !== this.#ifaceSignature) {
+            this.#log.info({ event: 'interfacesChanged' }, 'interfaces changed; re-planning');
+            this.#ifaceSignature = sig;
+            this.#queue.add(PLAN);
+          }
+        })
+        .catch((err: unknown) => this.#log.warn({ event: 'readInterfacesFailed', err: errorMessage(err) }))
+        .finally(() => this.#watchInterfaces());
+    }, 1_000);
   }
 
   #recordOwnership(nowOwned: Set<string>): void {
@@ -491,20 +535,7 @@ export class Speaker {
       const have = this.#statuses.get(ns, ownName);
       if (want && !this.#stopping) {
         const status = { node: this.#o.node, serviceName: name, serviceNamespace: namespace, interfaces: want.interfaces.map((i) => ({ name: i })) };
-        if (!have) {
-          const body = {
-            apiVersion: `${GROUP}/${VERSION}`,
-            kind: ServiceL2StatusKind.kind,
-            metadata: { name: ownName, namespace: ns, labels: { [L2STATUS_NODE_LABEL]: nodeLabel(this.#o.node), [L2STATUS_SERVICE_LABEL]: name, [L2STATUS_NAMESPACE_LABEL]: namespace } },
-            spec: {},
-          };
-          try {
-            await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, body });
-            this.#o.metrics.statusWrites.labels('create', 'ok').inc();
-          } catch (err) {
-            if (!isConflict(err)) throw err;
-          }
-        }
+        if (!have) await this.#createStatus(ownName, namespace, name);
         if (JSON.stringify(have?.status ?? null) !== JSON.stringify(status)) {
           await this.#custom.patchNamespacedCustomObjectStatus(
             { group: GROUP, version: VERSION, namespace: ns, plural, name: ownName, body: { status } },
@@ -515,21 +546,41 @@ export class Speaker {
       } else if (have) {
         await this.#deleteStatus(ownName);
       }
-      // Janitor: statuses of this Service left by speakers that are no longer alive (a
-      // SIGKILL leaves them behind). Only the Service's current owner cleans, so that one
-      // speaker, not all, writes.
-      if (want) {
-        for (const st of this.#statuses.list(ns)) {
-          const s = st.status;
-          if (s?.serviceNamespace !== namespace || s.serviceName !== name || s.node === undefined || s.node === this.#o.node) continue;
-          if (this.#liveness.get(s.node)?.alive) continue;
-          if (st.metadata?.name) await this.#deleteStatus(st.metadata.name);
-        }
-      }
+      if (want) await this.#cleanDeadStatuses(namespace, name);
       return ok();
     } catch (err) {
       this.#o.metrics.statusWrites.labels('any', 'error').inc();
       return retry('l2status', err);
+    }
+  }
+
+  async #createStatus(objName: string, svcNamespace: string, svcName: string): Promise<void> {
+    const ns = this.#o.namespace;
+    const body = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: ServiceL2StatusKind.kind,
+      metadata: { name: objName, namespace: ns, labels: { [L2STATUS_NODE_LABEL]: nodeLabel(this.#o.node), [L2STATUS_SERVICE_LABEL]: svcName, [L2STATUS_NAMESPACE_LABEL]: svcNamespace } },
+      spec: {},
+    };
+    try {
+      await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: ServiceL2StatusKind.plural, body });
+      this.#o.metrics.statusWrites.labels('create', 'ok').inc();
+    } catch (err) {
+      // Created by our previous run, before our cache saw it.
+      if (!isConflict(err)) throw err;
+    }
+  }
+
+  /**
+   * Janitor: statuses of this Service left by speakers that are no longer alive (a SIGKILL
+   * leaves them behind). Only the Service's current owner cleans, so that one speaker, not
+   * all, writes.
+   */
+  async #cleanDeadStatuses(namespace: string, name: string): Promise<void> {
+    for (const st of this.#statuses.list(this.#o.namespace)) {
+      const s = st.status;
+      if (s?.serviceNamespace !== namespace || s.serviceName !== name || s.node === undefined || s.node === this.#o.node) continue;
+      if (!this.#liveness.get(s.node)?.alive && st.metadata?.name) await this.#deleteStatus(st.metadata.name);
     }
   }
 

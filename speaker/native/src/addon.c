@@ -2,7 +2,8 @@
  * Herald's native addon: what Node cannot do from JavaScript (ADR 0004).
  *  - AF_PACKET sockets bound to one interface and ethertype, for ARP and NDP: full
  *    Ethernet frames in and out, so the speaker sees a received packet's IPv6 hop
- *    limit (RFC 4861 7.1.1 drops NDP whose hop limit is not 255).
+ *    limit (RFC 4861 7.1.1 drops NDP whose hop limit is not 255). Link-layer multicast
+ *    memberships (solicited-node groups) belong to such a socket and end with it.
  *  - TCP_MD5SIG (RFC 2385), IP_MINTTL/IPV6_MINHOPCOUNT and IP_TTL (GTSM, RFC 5082)
  *    on a socket Node already owns.
  * All entry points run on the main thread; errors are thrown as JS Errors shaped like
@@ -35,6 +36,7 @@ static const napi_type_tag PSOCK_TAG = {0x6865726c64706b74ULL, 0x000000000000000
 
 typedef struct {
   int fd;                 /* -1 once closed */
+  int ifindex;            /* the interface bound to */
   char ifname[IFNAMSIZ];
   napi_env env;
   napi_ref self;          /* strong while open: an open socket is never collected */
@@ -349,6 +351,7 @@ static napi_value PacketOpen(napi_env env, napi_callback_info info) {
     return throw_errno(env, ENOMEM, "calloc", "open AF_PACKET on %s", name), NULL;
   }
   s->fd = fd;
+  s->ifindex = i.ifindex;
   s->env = env;
   memcpy(s->ifname, name, IFNAMSIZ);
   if (napi_create_external(env, s, psock_finalize, NULL, &handle) != napi_ok) {
@@ -417,6 +420,42 @@ static napi_value PacketSend(napi_env env, napi_callback_info info) {
   do n = send(s->fd, data, len, 0);
   while (n < 0 && errno == EINTR);
   if (n < 0) return throw_errno(env, errno, "send", "send on %s", s->ifname), NULL;
+  return NULL;
+}
+
+/* packetMembership(handle, mac, add): PACKET_ADD_MEMBERSHIP / PACKET_DROP_MEMBERSHIP of the
+   link-layer multicast group `mac` (6 bytes, group bit set) on the bound interface. The
+   kernel keeps the membership on the socket (dev_mc_add, counted per socket and shared
+   with the kernel's own references to the same group) and drops it when the socket is
+   closed, by us or by the process dying. Dropping from a closed socket does nothing: the
+   membership is already gone. */
+static napi_value PacketMembership(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  psock *s = get_psock(env, argv[0]);
+  unsigned char *mac;
+  size_t len;
+  bool add;
+  if (!s) return NULL;
+  if (napi_get_buffer_info(env, argv[1], (void **)&mac, &len) != napi_ok || len != ETH_ALEN || !(mac[0] & 0x01)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "mac must be a 6-byte Buffer holding a multicast MAC (group bit set)");
+    return NULL;
+  }
+  if (napi_get_value_bool(env, argv[2], &add) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "add must be a boolean");
+    return NULL;
+  }
+  const char *op = add ? "PACKET_ADD_MEMBERSHIP" : "PACKET_DROP_MEMBERSHIP";
+  if (s->fd < 0) return add ? throw_closed(env, op, s->ifname) : NULL;
+  struct packet_mreq mr;
+  memset(&mr, 0, sizeof mr);
+  mr.mr_ifindex = s->ifindex;
+  mr.mr_type = PACKET_MR_MULTICAST;
+  mr.mr_alen = ETH_ALEN;
+  memcpy(mr.mr_address, mac, ETH_ALEN);
+  if (setsockopt(s->fd, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr, sizeof mr) < 0)
+    return throw_errno(env, errno, "setsockopt", "%s %02x:%02x:%02x:%02x:%02x:%02x on %s", op, mac[0], mac[1], mac[2],
+                       mac[3], mac[4], mac[5], s->ifname),
+           NULL;
   return NULL;
 }
 
@@ -537,6 +576,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"packetOpen", NULL, PacketOpen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetRecvStart", NULL, PacketRecvStart, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetSend", NULL, PacketSend, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"packetMembership", NULL, PacketMembership, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetClose", NULL, PacketClose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTcpMd5", NULL, SetTcpMd5, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMinTtl", NULL, SetMinTtl, NULL, NULL, NULL, napi_enumerable, NULL},

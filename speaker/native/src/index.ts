@@ -1,6 +1,7 @@
 /**
  * `@herald/native`: the few Linux socket operations Node cannot do itself (ADR 0004).
- * AF_PACKET sockets carry ARP and NDP as whole Ethernet frames; `setTcpMd5`, `setMinTtl`
+ * AF_PACKET sockets carry ARP and NDP as whole Ethernet frames and hold the interface's
+ * memberships of link-layer multicast groups; `setTcpMd5`, `setMinTtl`
  * and `setTtl` set RFC 2385 and RFC 5082 (GTSM) options on a socket Node already owns.
  *
  * Errors are `Error`s shaped like Node's system errors: the message carries context
@@ -20,6 +21,7 @@ interface Binding {
   packetOpen(ifname: string, ethertype: number, filter: Buffer | null): { handle: object; ifindex: number; mac: Buffer };
   packetRecvStart(handle: object, cb: (err: Error | null, frame: Buffer | undefined) => void): void;
   packetSend(handle: object, frame: Buffer): void;
+  packetMembership(handle: object, mac: Buffer, add: boolean): void;
   packetClose(handle: object): void;
   setTcpMd5(fd: number, peer: string, key: string | null): void;
   setMinTtl(fd: number, ttl: number): void;
@@ -95,8 +97,37 @@ export interface PacketSocket {
    * {@link PacketSocket.stats}, so that a flapping link never crashes the speaker.
    */
   onError(cb: (err: Error) => void): void;
-  /** Closes the socket and stops receiving; closing again does nothing. */
+  /**
+   * Joins a link-layer multicast group on the socket's interface (PACKET_ADD_MEMBERSHIP),
+   * so that the NIC stops filtering out frames sent to it: an IPv6 solicited-node group
+   * such as `33:33:ff:00:01:00` (RFC 2464 7). The membership belongs to this socket: the
+   * kernel drops it when the socket closes, also when the process dies (SIGKILL, a crash),
+   * so nothing is left behind on the interface. The kernel counts memberships per socket:
+   * each join needs its own {@link PacketSocket.dropMembership}. Another holder of the same
+   * group (the kernel for a local address, another socket) keeps its own reference.
+   *
+   * `mac` is 6 bytes or `xx:xx:xx:xx:xx:xx`, and must be a multicast (group) address.
+   * Throws `ERR_SOCKET_CLOSED` on a closed socket, or the kernel's error with context
+   * (`PACKET_ADD_MEMBERSHIP 33:33:ff:00:01:00 on eth0: No such device`).
+   */
+  addMembership(mac: Buffer | string): void;
+  /**
+   * Leaves a group joined with {@link PacketSocket.addMembership} (PACKET_DROP_MEMBERSHIP).
+   * Leaving a group this socket has not joined, or leaving after close, does nothing.
+   */
+  dropMembership(mac: Buffer | string): void;
+  /** Closes the socket and stops receiving; closing again does nothing. Drops its memberships. */
   close(): void;
+}
+
+const MAC_TEXT = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+
+function macBytes(mac: Buffer | string): Buffer {
+  if (typeof mac !== 'string') return mac;
+  if (!MAC_TEXT.test(mac)) {
+    throw Object.assign(new TypeError(`mac must be 6 bytes or xx:xx:xx:xx:xx:xx, not "${mac}"`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  return Buffer.from(mac.replaceAll(':', ''), 'hex');
 }
 
 function encodeFilter(filter: readonly BpfInstruction[]): Buffer {
@@ -152,6 +183,14 @@ class NativePacketSocket implements PacketSocket {
 
   onError(cb: (err: Error) => void): void {
     this.#errorCb = cb;
+  }
+
+  addMembership(mac: Buffer | string): void {
+    binding.packetMembership(this.#handle, macBytes(mac), true);
+  }
+
+  dropMembership(mac: Buffer | string): void {
+    binding.packetMembership(this.#handle, macBytes(mac), false);
   }
 
   close(): void {

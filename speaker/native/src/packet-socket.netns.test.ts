@@ -1,7 +1,8 @@
-// Sends real frames between two network namespaces joined by a veth pair. Needs root
-// (network namespaces, CAP_NET_RAW); skipped otherwise. Nothing touches the caller's
-// namespace: the veth pair is created inside the test's own namespaces. The senders and
-// receivers are child processes started with `ip netns exec`, running the built dist/.
+// Sends real frames between two network namespaces joined by a veth pair, and joins
+// multicast groups on it. Needs root (network namespaces, CAP_NET_RAW); skipped otherwise.
+// Nothing touches the caller's namespace: the veth pairs are created inside the test's own
+// namespaces. The senders, receivers and group members are child processes started with
+// `ip netns exec`, running the built dist/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -111,6 +112,24 @@ report.closed = s.closed;
 process.stdout.write(JSON.stringify(report) + '\\n');
 `;
 
+// Group member: opens an IPv6 packet socket, prints "ready", then runs one command per
+// stdin line ({ id, op: addMembership | dropMembership | close, mac }) and prints its outcome.
+// A mac "hex:..." is passed as a Buffer. Stdin's end lets the event loop end.
+const MEMBER = `
+import { createInterface } from 'node:readline';
+const { openPacketSocket } = await import(process.env.HN_DIST);
+const cfg = JSON.parse(process.env.HN_CFG);
+const s = openPacketSocket({ ifname: cfg.ifname, ethertype: 0x86dd });
+const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.name + ' ' + e.code + ': ' + e.message; } };
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const { id, op, mac } = JSON.parse(line);
+  const arg = typeof mac === 'string' && mac.startsWith('hex:') ? Buffer.from(mac.slice(4), 'hex') : mac;
+  const result = op === 'close' ? attempt(() => s.close()) : attempt(() => s[op](arg));
+  process.stdout.write(JSON.stringify({ id, result }) + '\\n');
+});
+process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
+`;
+
 interface Child {
   proc: ChildProcess;
   /** Resolves with the next JSON line matching `pred`. */
@@ -123,12 +142,12 @@ interface Child {
 
 const children: ChildProcess[] = [];
 
-function runIn(ns: string, script: string, cfg: unknown): Child {
+function runIn(ns: string, script: string, cfg: unknown, opts: { stdin?: boolean } = {}): Child {
   const env: NodeJS.ProcessEnv = { ...process.env, HN_DIST: pathToFileURL(DIST).href, HN_CFG: JSON.stringify(cfg) };
   delete env['NODE_OPTIONS']; // Jest's --experimental-vm-modules is not for the child
   const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script], {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   children.push(proc);
   let err = '';
@@ -161,6 +180,23 @@ function runIn(ns: string, script: string, cfg: unknown): Child {
       });
     },
   };
+}
+
+let commandId = 0;
+
+/** Runs one command in a {@link MEMBER} child and resolves with its outcome ('ok' or the error). */
+async function command(child: Child, op: 'addMembership' | 'dropMembership' | 'close', mac?: string): Promise<string> {
+  const id = ++commandId;
+  child.proc.stdin?.write(`${JSON.stringify({ id, op, mac })}\n`);
+  return (await child.next((m) => m['id'] === id))['result'] as string;
+}
+
+/** The link-layer multicast groups of `ifname` in `ns`, as `ip maddr` lists them. */
+function groups(ns: string, ifname: string): string[] {
+  return ip('-n', ns, 'maddr', 'show', 'dev', ifname).split('\n').flatMap((l) => {
+    const m = /^\s*link\s+(\S+)/.exec(l);
+    return m?.[1] === undefined ? [] : [m[1]];
+  });
 }
 
 /** Exit code of `child`, or a failure if it is still running after `ms` (a leaked poll handle). */
@@ -269,4 +305,75 @@ lab(title, () => {
     const nextHeaders = receiver.seen.flatMap((m) => (typeof m['frame'] === 'string' ? [Buffer.from(m['frame'], 'hex')[20]] : []));
     expect(nextHeaders).not.toContain(59);
   }, 20_000);
+
+  describe('multicast membership', () => {
+    // Solicited-node groups (RFC 4291 2.7.1) as Ethernet MACs (RFC 2464 7): ff02::1:ff00:100
+    // and ff02::1:ff12:3456. Neither is the group of the veth's own link-local address.
+    const G1 = '33:33:ff:00:01:00';
+    const G2 = '33:33:ff:12:34:56';
+
+    it('lists a joined group on the interface until the last join is dropped, counting joins as the kernel does', async () => {
+      const member = runIn(NS_B, MEMBER, { ifname: IFNAME }, { stdin: true });
+      await member.next((m) => m['ready'] === true);
+      const before = groups(NS_B, IFNAME); // the kernel's own (all-hosts, ...)
+      expect(before).not.toContain(G1);
+
+      expect(await command(member, 'addMembership', G1)).toBe('ok');
+      expect(await command(member, 'addMembership', G1)).toBe('ok');
+      expect(await command(member, 'addMembership', `hex:${G2.replaceAll(':', '')}`)).toBe('ok');
+      expect(groups(NS_B, IFNAME)).toEqual(expect.arrayContaining([G1, G2]));
+
+      expect(await command(member, 'dropMembership', G2)).toBe('ok');
+      expect(await command(member, 'dropMembership', G1)).toBe('ok');
+      expect(groups(NS_B, IFNAME)).not.toContain(G2);
+      expect(groups(NS_B, IFNAME)).toContain(G1); // joined twice, dropped once
+      expect(await command(member, 'dropMembership', G1)).toBe('ok');
+      expect(groups(NS_B, IFNAME)).not.toContain(G1);
+      // Leaving a group not joined is the state asked for, not an error.
+      expect(await command(member, 'dropMembership', G2)).toBe('ok');
+      // The kernel's own groups are left as they were.
+      expect(groups(NS_B, IFNAME)).toEqual(before);
+
+      expect(await command(member, 'addMembership', MAC_B)).toBe(
+        'TypeError ERR_INVALID_ARG_VALUE: mac must be a 6-byte Buffer holding a multicast MAC (group bit set)',
+      );
+      expect(await command(member, 'addMembership', 'hex:3333ff0001')).toMatch(/^TypeError ERR_INVALID_ARG_VALUE: /);
+      expect(await command(member, 'addMembership', '33-33-ff-00-01-00')).toBe(
+        'TypeError ERR_INVALID_ARG_VALUE: mac must be 6 bytes or xx:xx:xx:xx:xx:xx, not "33-33-ff-00-01-00"',
+      );
+
+      expect(await command(member, 'addMembership', G1)).toBe('ok');
+      expect(await command(member, 'close')).toBe('ok');
+      expect(groups(NS_B, IFNAME)).not.toContain(G1); // close dropped it
+      expect(await command(member, 'addMembership', G1)).toBe(`Error ERR_SOCKET_CLOSED: PACKET_ADD_MEMBERSHIP on ${IFNAME}: socket is closed`);
+      expect(await command(member, 'dropMembership', G1)).toBe('ok');
+      member.proc.stdin?.end();
+      expect(await exitWithin(member, 5000)).toBe(0);
+    }, 20_000);
+
+    it('leaves nothing behind when the process holding the membership is killed with SIGKILL', async () => {
+      const member = runIn(NS_B, MEMBER, { ifname: IFNAME }, { stdin: true });
+      await member.next((m) => m['ready'] === true);
+      expect(await command(member, 'addMembership', G2)).toBe('ok');
+      expect(groups(NS_B, IFNAME)).toContain(G2);
+      member.proc.kill('SIGKILL');
+      await member.exited;
+      expect(member.proc.signalCode).toBe('SIGKILL');
+      expect(groups(NS_B, IFNAME)).not.toContain(G2);
+    }, 20_000);
+
+    it('names the group, the interface and the errno when the kernel refuses to join', async () => {
+      // A second veth pair, deleted under the open socket: the kernel no longer knows its index.
+      ip('-n', NS_A, 'link', 'add', 'hn9', 'type', 'veth', 'peer', 'name', 'hn8');
+      const member = runIn(NS_A, MEMBER, { ifname: 'hn9' }, { stdin: true });
+      try {
+        await member.next((m) => m['ready'] === true);
+      } finally {
+        ip('-n', NS_A, 'link', 'del', 'hn9');
+      }
+      expect(await command(member, 'addMembership', G1)).toBe(`Error ENODEV: PACKET_ADD_MEMBERSHIP ${G1} on hn9: No such device`);
+      member.proc.stdin?.end();
+      expect(await exitWithin(member, 5000)).toBe(0);
+    }, 20_000);
+  });
 });

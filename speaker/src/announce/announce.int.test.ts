@@ -131,4 +131,17 @@ describeRoot('the L2 announcer on a LAN with a Linux client (needs root, arping,
     expect(silent.status).not.toBe(0);
     expect(await stop(node2)).toBe(0);
   });
+
+  it('leaves no solicited-node group behind when the announcer is killed with SIGKILL', async () => {
+    // The NDP socket holds the membership, so the kernel drops it with the dead process's
+    // sockets; an `ip maddr add` made by the announcer would have stayed.
+    const child = await startAnnouncer(lab, 'node-1');
+    const joined = await lab.exec('node-1', 'ip', ['maddr', 'show', 'dev', 'eth0']);
+    expect(joined.stdout).toContain(V6_GROUP);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const left = await lab.exec('node-1', 'ip', ['maddr', 'show', 'dev', 'eth0']);
+    expect(left.stdout).not.toContain(V6_GROUP);
+  });
 });

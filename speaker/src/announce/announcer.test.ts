@@ -19,7 +19,6 @@ import {
   type MAC,
 } from '../l2/index.js';
 import { L2Announcer } from './announcer.js';
-import type { MulticastGroups } from './multicast.js';
 
 const OURS = '02:30:00:00:00:11' as MAC;
 const PEER = '02:30:00:00:00:fa' as MAC;
@@ -36,6 +35,12 @@ const PEER_V6 = ip('2001:db8::fa') as IPv6;
 class FakeSocket implements PacketSocket {
   readonly ifindex = 2;
   readonly sent: Buffer[] = [];
+  /** Membership operations in order, as `join MAC` / `leave MAC`. */
+  readonly mcOps: string[] = [];
+  /** Joined groups and their counts, as the kernel keeps them; emptied by close. */
+  readonly groups = new Map<string, number>();
+  /** Makes the next membership operations throw (a kernel error). */
+  failMembership = 0;
   closed = false;
   stats = { framesReceived: 0, receiveErrors: 0 };
   #cb: ((f: Buffer) => void) | undefined;
@@ -50,8 +55,23 @@ class FakeSocket implements PacketSocket {
     this.#cb = cb;
   }
   onError(): void {}
+  addMembership(mac: Buffer | string): void {
+    const g = typeof mac === 'string' ? mac : [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    if (this.closed) throw new Error(`PACKET_ADD_MEMBERSHIP on ${this.ifname}: socket is closed`);
+    if (this.failMembership > 0 && this.failMembership--) throw new Error(`PACKET_ADD_MEMBERSHIP ${g} on ${this.ifname}: No buffer space available`);
+    this.mcOps.push(`join ${g}`);
+    this.groups.set(g, (this.groups.get(g) ?? 0) + 1);
+  }
+  dropMembership(mac: Buffer | string): void {
+    const g = typeof mac === 'string' ? mac : [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    this.mcOps.push(`leave ${g}`);
+    const n = (this.groups.get(g) ?? 0) - 1;
+    if (n > 0) this.groups.set(g, n);
+    else this.groups.delete(g);
+  }
   close(): void {
     this.closed = true;
+    this.groups.clear();
   }
   receive(frame: Uint8Array): void {
     this.#cb?.(Buffer.from(frame));
@@ -61,16 +81,10 @@ class FakeSocket implements PacketSocket {
 function setup() {
   const clock = new FakeClock();
   const sockets: FakeSocket[] = [];
-  const mcOps: string[] = [];
-  const multicast: MulticastGroups = {
-    join: (ifname, mac) => Promise.resolve(void mcOps.push(`join ${ifname} ${mac}`)),
-    leave: (ifname, mac) => Promise.resolve(void mcOps.push(`leave ${ifname} ${mac}`)),
-  };
   const a = new L2Announcer({
     ifname: 'eth0',
     log: silentLogger(),
     clock,
-    multicast,
     openSocket: (opts) => {
       const s = new FakeSocket(opts.ifname, opts);
       sockets.push(s);
@@ -79,7 +93,8 @@ function setup() {
   });
   const arp = (): FakeSocket | undefined => sockets.find((s) => s.opts.ethertype === ETHERTYPE.ARP && !s.closed);
   const ndp = (): FakeSocket | undefined => sockets.find((s) => s.opts.ethertype === ETHERTYPE.IPv6 && !s.closed);
-  return { a, clock, sockets, mcOps, arp, ndp };
+  const ndpSockets = (): FakeSocket[] => sockets.filter((s) => s.opts.ethertype === ETHERTYPE.IPv6);
+  return { a, clock, sockets, arp, ndp, ndpSockets };
 }
 
 const arpRequest = (target: IPv4, dst: MAC = BROADCAST_MAC): Uint8Array =>
@@ -191,28 +206,72 @@ describe('L2Announcer', () => {
     expect(ndp()?.opts.filter?.length).toBeGreaterThan(0);
   });
 
-  it('joins a solicited-node group once per group and leaves it with the last address in it', async () => {
-    const { a, mcOps } = setup();
+  it('joins a solicited-node group on the NDP socket once per group and leaves it with the last address in it', async () => {
+    const { a, ndp, ndpSockets } = setup();
     // ::100 and 1::100 share their low 24 bits, hence one group.
     const other = ip('2001:db8:0:1::100');
+    const third = ip('2001:db8::200');
     a.setOwned([V6, other]);
-    a.setOwned([other]);
-    await a.settled();
-    expect(mcOps).toEqual(['join eth0 33:33:ff:00:01:00']);
+    const s = ndp() as FakeSocket;
+    expect([...s.groups]).toEqual([['33:33:ff:00:01:00', 1]]);
+    a.setOwned([other, third]);
+    expect(s.mcOps).toEqual(['join 33:33:ff:00:01:00', 'join 33:33:ff:00:02:00']);
+    a.setOwned([third]);
+    expect(s.mcOps).toEqual(['join 33:33:ff:00:01:00', 'join 33:33:ff:00:02:00', 'leave 33:33:ff:00:01:00']);
+    expect([...s.groups.keys()]).toEqual(['33:33:ff:00:02:00']);
+    // The socket closes with the last address, and its memberships with it.
     await a.close();
-    expect(mcOps).toEqual(['join eth0 33:33:ff:00:01:00', 'leave eth0 33:33:ff:00:01:00']);
+    expect(s.closed).toBe(true);
+    expect(s.groups.size).toBe(0);
+    expect(ndpSockets()).toHaveLength(1);
   });
 
-  it('counts multicast failures instead of throwing', async () => {
+  it('joins no group for IPv4 addresses', () => {
+    const { a, arp, ndp } = setup();
+    a.setOwned([V4]);
+    expect(arp()?.mcOps).toEqual([]);
+    expect(ndp()).toBeUndefined();
+  });
+
+  it('joins every owned group again on an NDP socket opened after the last one closed', () => {
+    const { a, ndpSockets } = setup();
+    const other = ip('2001:db8::200');
+    a.setOwned([V6, other]);
+    a.setOwned([V4]);
+    a.setOwned([V4, V6, other]);
+    const [first, second] = ndpSockets();
+    expect(first?.closed).toBe(true);
+    expect(second?.closed).toBe(false);
+    expect([...(second?.groups.keys() ?? [])].sort()).toEqual(['33:33:ff:00:01:00', '33:33:ff:00:02:00']);
+  });
+
+  it('keeps the socket and its membership when one address in a group replaces another in the same call', () => {
+    const { a, ndp, ndpSockets } = setup();
+    a.setOwned([V6]);
+    a.setOwned([ip('2001:db8:0:1::100')]);
+    expect(ndpSockets()).toHaveLength(1);
+    expect(ndp()?.mcOps).toEqual(['join 33:33:ff:00:01:00']);
+  });
+
+  it('counts a failed join instead of throwing, and joins on the next setOwned', () => {
+    const sockets: FakeSocket[] = [];
     const a = new L2Announcer({
       ifname: 'eth0',
       log: silentLogger(),
       clock: new FakeClock(),
-      openSocket: (opts) => new FakeSocket(opts.ifname, opts),
-      multicast: { join: () => Promise.reject(new Error('boom')), leave: () => Promise.resolve() },
+      openSocket: (opts) => {
+        const s = new FakeSocket(opts.ifname, opts);
+        s.failMembership = 1;
+        sockets.push(s);
+        return s;
+      },
     });
+    expect(() => a.setOwned([V6])).not.toThrow();
+    expect(a.owned()).toEqual([V6]);
+    expect(a.stats().multicastErrors).toBe(1);
+    expect(sockets[0]?.groups.size).toBe(0);
     a.setOwned([V6]);
-    await a.settled();
+    expect(sockets[0]?.mcOps).toEqual(['join 33:33:ff:00:01:00']);
     expect(a.stats().multicastErrors).toBe(1);
   });
 
@@ -221,7 +280,6 @@ describe('L2Announcer', () => {
       ifname: 'eth9',
       log: silentLogger(),
       clock: new FakeClock(),
-      multicast: { join: () => Promise.resolve(), leave: () => Promise.resolve() },
       openSocket: () => {
         throw new Error('open AF_PACKET on eth9: No such device');
       },

@@ -3,6 +3,14 @@
  * AF_PACKET sockets on one interface (ARP, and ICMPv6 Neighbor Solicitations), answers
  * requests for the addresses it is told it owns, and announces an address when it gains
  * it. Which node owns an address is decided elsewhere (election); this only obeys.
+ *
+ * Neighbor Solicitations for an owned IPv6 address go to its solicited-node group (RFC
+ * 4861 7.2.2), whose MAC (RFC 2464 7) a NIC filters out unless the interface has joined
+ * it. The NDP socket itself holds those memberships (PACKET_ADD_MEMBERSHIP), so they end
+ * with the socket, even when the speaker is killed: nothing is left behind on the
+ * interface (ADR 0004). Chosen over allmulti, which would copy every multicast frame of
+ * the LAN (mDNS, MLD, ...) into the NIC's receive path and is one flag shared with
+ * anything else on the node.
  */
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, openPacketSocket, type BpfInstruction, type PacketSocket, type PacketSocketOptions } from '@herald/native';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '@herald/shared/core';
@@ -26,7 +34,6 @@ import {
   type IPv6,
   type MAC,
 } from '../l2/index.js';
-import { ipMaddrGroups, type MulticastGroups } from './multicast.js';
 
 /** The two protocols, as counter keys and log fields. */
 export type L2Protocol = 'arp' | 'ndp';
@@ -48,6 +55,7 @@ export interface AnnouncerStats {
   readonly gratuitousSent: Readonly<Record<L2Protocol, number>>;
   readonly dropped: Readonly<Record<L2Protocol, Readonly<Record<DropReason, number>>>>;
   readonly sendErrors: number;
+  /** Failed joins and leaves of solicited-node groups; a failed join is retried at the next `setOwned`. */
   readonly multicastErrors: number;
 }
 
@@ -62,10 +70,8 @@ export interface L2AnnouncerOptions {
    * previous one, so a burst does not overturn an entry refreshed under a second ago.
    */
   readonly burstOffsetsMs?: readonly number[];
-  /** Opens the packet sockets; tests pass fakes. */
+  /** Opens the packet sockets (which also hold the multicast memberships); tests pass fakes. */
   readonly openSocket?: (opts: PacketSocketOptions) => PacketSocket;
-  /** Joins solicited-node groups; tests pass fakes. */
-  readonly multicast?: MulticastGroups;
 }
 
 const DEFAULT_BURST_MS = [0, 50, 200] as const;
@@ -98,7 +104,8 @@ interface Owned {
  * - Requests are answered only for owned addresses; the codecs enforce RFC 826 / RFC
  *   4861 7.1.1 validity (hop limit 255, checksum, option lengths).
  * - Sockets are opened when the first address of their family is gained and closed with
- *   the last, so a node that owns nothing copies no traffic.
+ *   the last, so a node that owns nothing copies no traffic. The NDP socket is a member
+ *   of the solicited-node group of every owned IPv6 address, and only while it is owned.
  * - A received frame never makes it throw: bad frames are counted by reason.
  */
 export class L2Announcer {
@@ -107,16 +114,12 @@ export class L2Announcer {
   readonly #clock: Clock;
   readonly #burst: readonly number[];
   readonly #open: (opts: PacketSocketOptions) => PacketSocket;
-  readonly #mc: MulticastGroups;
   readonly #owned = new Map<string, Owned>();
   #arp: PacketSocket | undefined;
   #ndp: PacketSocket | undefined;
-  // Solicited-node group MAC -> number of owned addresses in it (several IPv6
-  // addresses share a group when their low 24 bits agree).
-  readonly #groups = new Map<MAC, number>();
-  // Joins and leaves run one at a time, in order, so a quick loss-then-gain cannot
-  // leave the group in the wrong state.
-  #mcChain: Promise<void> = Promise.resolve();
+  // The solicited-node groups the current NDP socket has joined: empty for a socket just
+  // opened, and forgotten with a closed one (closing dropped its memberships).
+  readonly #joined = new Set<MAC>();
   #closed = false;
   readonly #answered: Record<L2Protocol, number> = { arp: 0, ndp: 0 };
   readonly #gratuitous: Record<L2Protocol, number> = { arp: 0, ndp: 0 };
@@ -130,7 +133,6 @@ export class L2Announcer {
     this.#clock = opts.clock;
     this.#burst = opts.burstOffsetsMs ?? DEFAULT_BURST_MS;
     this.#open = opts.openSocket ?? openPacketSocket;
-    this.#mc = opts.multicast ?? ipMaddrGroups();
   }
 
   /** The addresses answered for now. */
@@ -164,12 +166,17 @@ export class L2Announcer {
     }
     for (const ip of gained) this.#gain(ip);
     this.#closeIdleSockets();
+    this.#syncGroups();
     if (failure !== undefined) throw failure;
   }
 
-  /** Resolves once every multicast join and leave asked for so far has run. */
+  /**
+   * Resolves once every multicast join and leave asked for so far has run. They run
+   * within {@link L2Announcer.setOwned} (a socket option, no process to wait for), so
+   * this resolves at once; it stays for callers that wait before reporting ready.
+   */
   settled(): Promise<void> {
-    return this.#mcChain;
+    return Promise.resolve();
   }
 
   /** A snapshot of the counters. */
@@ -183,19 +190,18 @@ export class L2Announcer {
     };
   }
 
-  /** Stops answering, cancels announcements, closes the sockets and leaves the groups. */
-  async close(): Promise<void> {
+  /** Stops answering, cancels announcements, closes the sockets and so leaves the groups. */
+  close(): Promise<void> {
     if (!this.#closed) {
       this.setOwned([]);
       this.#closed = true;
     }
-    await this.#mcChain;
+    return Promise.resolve();
   }
 
   #gain(ip: IP): void {
     const o: Owned = { ip, timers: [] };
     this.#owned.set(ipKey(ip), o);
-    if (isIPv6(ip)) this.#changeGroup(multicastMAC(solicitedNodeMulticast(ip)), +1);
     this.#log.info({ event: 'gained', ip: formatIP(ip) }, 'announcing');
     for (const ms of this.#burst) {
       if (ms <= 0) this.#announce(o);
@@ -206,7 +212,6 @@ export class L2Announcer {
   #lose(key: string, o: Owned): void {
     this.#owned.delete(key);
     for (const t of o.timers) this.#clock.clearTimeout(t);
-    if (isIPv6(o.ip)) this.#changeGroup(multicastMAC(solicitedNodeMulticast(o.ip)), -1);
     this.#log.info({ event: 'lost', ip: formatIP(o.ip) }, 'no longer announcing');
   }
 
@@ -225,7 +230,10 @@ export class L2Announcer {
       this.#arp ??= this.#openSocket(ETHERTYPE_ARP, undefined, (f) => this.#onArp(f));
       return this.#arp;
     }
-    this.#ndp ??= this.#openSocket(ETHERTYPE_IPV6, NS_FILTER, (f) => this.#onNdp(f));
+    if (!this.#ndp) {
+      this.#ndp = this.#openSocket(ETHERTYPE_IPV6, NS_FILTER, (f) => this.#onNdp(f));
+      this.#joined.clear();
+    }
     return this.#ndp;
   }
 
@@ -252,6 +260,41 @@ export class L2Announcer {
     if (this.#ndp && !owned.some((o) => o.ip.family === 6)) {
       this.#ndp.close();
       this.#ndp = undefined;
+      this.#joined.clear();
+    }
+  }
+
+  /**
+   * Makes the NDP socket's memberships match the owned IPv6 addresses: one per
+   * solicited-node group (addresses whose low 24 bits agree share one). Reconciled from
+   * the owned set rather than counted per change, so a socket opened again joins every
+   * group afresh and a join that failed is tried again on the next call.
+   */
+  #syncGroups(): void {
+    const s = this.#ndp;
+    if (!s) return;
+    const want = new Set<MAC>();
+    for (const o of this.#owned.values()) if (isIPv6(o.ip)) want.add(multicastMAC(solicitedNodeMulticast(o.ip)));
+    for (const group of [...this.#joined]) {
+      if (!want.has(group) && this.#membership(s, 'leave', group)) this.#joined.delete(group);
+    }
+    for (const group of want) {
+      if (!this.#joined.has(group) && this.#membership(s, 'join', group)) this.#joined.add(group);
+    }
+  }
+
+  #membership(s: PacketSocket, op: 'join' | 'leave', group: MAC): boolean {
+    try {
+      if (op === 'join') s.addMembership(group);
+      else s.dropMembership(group);
+      this.#log.debug({ event: `multicast-${op}`, group }, `multicast ${op} ${group}`);
+      return true;
+    } catch (err) {
+      // Without the group the NIC may filter out solicitations for the address; unicast
+      // ones (cache refreshes) still arrive, and the next setOwned tries again.
+      this.#multicastErrors++;
+      this.#log.error({ event: `multicast-${op}-failed`, group, err: errorMessage(err) }, `multicast ${op} ${group} failed`);
+      return false;
     }
   }
 
@@ -303,26 +346,5 @@ export class L2Announcer {
 
   #mac(s: PacketSocket): MAC {
     return macFromBytes(s.mac);
-  }
-
-  #changeGroup(mac: MAC, delta: 1 | -1): void {
-    const before = this.#groups.get(mac) ?? 0;
-    const after = before + delta;
-    if (after > 0) this.#groups.set(mac, after);
-    else this.#groups.delete(mac);
-    if (before === 0 && after === 1) this.#queueMc('join', mac);
-    else if (before === 1 && after === 0) this.#queueMc('leave', mac);
-  }
-
-  #queueMc(op: 'join' | 'leave', mac: MAC): void {
-    this.#mcChain = this.#mcChain.then(async () => {
-      try {
-        await (op === 'join' ? this.#mc.join(this.ifname, mac) : this.#mc.leave(this.ifname, mac));
-        this.#log.debug({ event: `multicast-${op}`, group: mac }, `multicast ${op} ${mac}`);
-      } catch (err) {
-        this.#multicastErrors++;
-        this.#log.error({ event: `multicast-${op}-failed`, group: mac, err: errorMessage(err) }, `multicast ${op} ${mac} failed`);
-      }
-    });
   }
 }

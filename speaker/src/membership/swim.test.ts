@@ -119,6 +119,26 @@ describe('SWIM membership', () => {
     expect(net.changes.filter((c) => c.member === 'n1' && c.next === 'dead')).toEqual([]);
   });
 
+  it('never declares a member dead that stalls for 100 to 233 ms while the others suspect it', () => {
+    // Stalls this long outlast the probe rounds of the others, so they suspect the stalled
+    // member; it must refute within the suspicion timeout at every member. 40 seeds: the
+    // refutation's gossip misses some member now and then, which must then hear it directly.
+    let suspectedByOthers = 0;
+    for (let seed = 76; seed <= 115; seed++) {
+      const net = new SimNet(6, { seed });
+      net.joinAll();
+      net.clock.advance(2000);
+      for (let i = 0; i < 20; i++) {
+        net.starve('n1', 100 + i * 7);
+        net.clock.advance(1000 + (seed % 7) * 13);
+      }
+      expect({ seed, deaths: net.changes.filter((c) => c.member === 'n1' && c.next === 'dead') }).toEqual({ seed, deaths: [] });
+      expect({ seed, byN1: net.changes.filter((c) => c.observer === 'n1' && c.next !== 'alive') }).toEqual({ seed, byN1: [] });
+      suspectedByOthers += net.changes.filter((c) => c.member === 'n1' && c.next === 'suspect').length;
+    }
+    expect(suspectedByOthers).toBeGreaterThan(40);
+  });
+
   it('without the starvation guard, the same starvation makes the prober suspect live members', () => {
     const net = new SimNet(6, { seed: 5, config: { lateSlackMs: Number.POSITIVE_INFINITY } });
     net.joinAll();
@@ -204,37 +224,5 @@ describe('SWIM membership', () => {
     expect(swim.counters.dropped.badVersion).toBe(1);
     expect(sent).toEqual([]);
     expect(swim.members().map((m) => m.name)).toEqual(['a']);
-  });
-});
-
-describe('sweep', () => {
-  it('sweep', () => {
-    const out: string[] = [];
-    let tot = 0, totDead = 0, totOff = 0;
-    for (const [lo, step] of [[70, 3], [20, 5], [30, 10], [100, 7], [40, 2], [150, 5]] as const) {
-      let sus = 0, dead = 0, late = 0, lateSus = 0;
-      for (let seed = 1; seed <= 150; seed++) {
-        for (const slack of [25, Infinity]) {
-          const net = new SimNet(6, { seed, config: { lateSlackMs: slack } });
-          net.joinAll();
-          net.clock.advance(2000);
-          for (let i = 0; i < 20; i++) {
-            net.starve('n1', lo + i * step);
-            net.clock.advance(1000 + (seed % 7) * 13);
-          }
-          const s = net.changes.filter((c) => c.observer === 'n1' && c.next === 'suspect').length;
-          if (slack === Infinity) { lateSus += s; continue; }
-          sus += s;
-          dead += net.changes.filter((c) => (c.member === 'n1' || c.observer === 'n1') && c.next === 'dead').length;
-          late += net.node('n1').swim.counters.lateTimers;
-          const dd = net.changes.filter((c) => (c.member === 'n1' || c.observer === 'n1') && c.next === 'dead');
-          if (dd.length) process.stdout.write(`DEAD seed ${seed} lo ${lo} ${JSON.stringify(dd.map(c=>[c.at-1735689600000,c.observer,c.member,c.reason]))} ${JSON.stringify(net.changes.filter((c) => c.member === dd[0]!.member && c.at > dd[0]!.at - 1500 && c.at < dd[0]!.at + 300).map(c=>[(c.at-1735689600000).toFixed(1),c.observer,c.next,c.reason]))}\n`);
-        }
-      }
-      tot += sus; totDead += dead; totOff += lateSus;
-      out.push(`starve ${lo}+${step}i: guard on: suspicions by n1 ${sus}, deaths ${dead}, late ${late} | guard off: suspicions ${lateSus}`);
-    }
-    out.push(`TOTAL 900 runs: suspicions ${tot} deaths ${totDead} | guard off suspicions ${totOff}`);
-    process.stdout.write(out.join('\n') + '\n');
   });
 });

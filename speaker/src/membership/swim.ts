@@ -403,17 +403,20 @@ export class Swim {
   }
 
   /**
-   * A sender we do not know (its `alive` gossip missed us) or think dead (it was cut off):
-   * ask it for its state, which carries its own `alive`, or, if dead, tell it so it refutes.
+   * A sender we do not know (its `alive` gossip missed us), suspect or think dead: ask it
+   * for its state, which carries its own `alive`, or tell it of its suspicion or death so
+   * it refutes. The buddy system only tells a suspect when our own round-robin pings it;
+   * a member starved long enough to be suspected speaks to us sooner, and gossip of its
+   * refutation can miss us within the suspicion timeout.
    */
   #nudge(from: Endpoint, name: string): void {
     const m = this.#members.get(name);
-    if (m && m.state !== 'dead') return;
+    if (m && m.state === 'alive') return;
     const now = this.#clock.now();
     if (now - (this.#nudged.get(name) ?? -Infinity) < this.#cfg.probeIntervalMs) return;
     this.#nudged.set(name, now);
     if (!m) this.#send(from, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: true }, [this.#selfUpdate()]);
-    else this.#send(from, { type: 'dead', seq: this.#nextSeq(), from: this.#self.name, syncRequest: false }, [this.#updateOf(m, this.#self.name)]);
+    else if (m.state === 'suspect' || m.state === 'dead') this.#send(from, { type: GOSSIP_TYPE[m.state], seq: this.#nextSeq(), from: this.#self.name, syncRequest: false }, [this.#updateOf(m, this.#self.name)]);
   }
 
   // --- probing ---------------------------------------------------------------------------

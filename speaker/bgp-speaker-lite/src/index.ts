@@ -1,0 +1,7 @@
+/**
+ * bgp-speaker-lite: BGP-4 (RFC 4271) with the extensions a load balancer needs, and BFD
+ * (RFC 5880). Pure cores (codec, session state machine, BFD state machine) with the I/O at
+ * the edge. Imports nothing from Kubernetes.
+ * @packageDocumentation
+ */
+export const PACKAGE = 'bgp-speaker-lite';

@@ -5,9 +5,11 @@
  * the same run and reports Herald's ratio to it.
  */
 import { benchController } from './controller.js';
+import { benchL2Failover } from './l2-failover.js';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<Record<string, unknown>>> = {
   controller: benchController,
+  'l2-failover': benchL2Failover,
 };
 
 async function main(argv: string[]): Promise<number> {

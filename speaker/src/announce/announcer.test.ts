@@ -125,6 +125,18 @@ describe('L2Announcer', () => {
     expect(a.stats().gratuitousSent).toEqual({ arp: 3, ndp: 3 });
   });
 
+  it('re-announces every owned address with a fresh burst when asked, replacing a burst in progress', () => {
+    const { a, clock, arp, ndp } = setup();
+    a.setOwned([V4, V6]);
+    clock.advance(60);
+    a.reannounce();
+    clock.advance(1_000);
+    // 2 of the first burst (0, 50 ms) and a full new one; the first's 200 ms copy was replaced.
+    expect(arp()?.sent).toHaveLength(5);
+    expect(ndp()?.sent).toHaveLength(5);
+    expect(a.stats().gratuitousSent).toEqual({ arp: 5, ndp: 5 });
+  });
+
   it('does not re-announce an address it keeps, and cancels the burst of one it loses', () => {
     const { a, clock, arp } = setup();
     a.setOwned([V4, ip('192.0.2.101')]);

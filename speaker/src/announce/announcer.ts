@@ -179,6 +179,20 @@ export class L2Announcer {
     return Promise.resolve();
   }
 
+  /**
+   * Sends a fresh announcement burst for every owned address. For when clients may have
+   * been misled: a speaker that was cut off came back and, from a stale view, announced
+   * addresses it no longer owns; the rightful owner never lost them, so nothing else would
+   * correct the clients' neighbour entries.
+   */
+  reannounce(): void {
+    for (const o of this.#owned.values()) {
+      for (const t of o.timers) this.#clock.clearTimeout(t);
+      o.timers.length = 0;
+      this.#burstFor(o);
+    }
+  }
+
   /** A snapshot of the counters. */
   stats(): AnnouncerStats {
     return {
@@ -203,6 +217,10 @@ export class L2Announcer {
     const o: Owned = { ip, timers: [] };
     this.#owned.set(ipKey(ip), o);
     this.#log.info({ event: 'gained', ip: formatIP(ip) }, 'announcing');
+    this.#burstFor(o);
+  }
+
+  #burstFor(o: Owned): void {
     for (const ms of this.#burst) {
       if (ms <= 0) this.#announce(o);
       else o.timers.push(this.#clock.setTimeout(() => this.#announce(o), ms));

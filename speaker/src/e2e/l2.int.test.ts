@@ -4,6 +4,7 @@
  * nftables (CI installs them).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startPinger } from '@herald/lab';
 import { Bed, sleep, startBed, until } from './bed.js';
 
 const ROOT = process.getuid?.() === 0;
@@ -99,10 +100,12 @@ describeRoot('L2 mode with four speakers (IPv4 and IPv6)', () => {
     } finally {
       await bed.lab.linkUp(owner);
     }
-    // Back on the LAN, it rejoins; whoever owns the IP then, the client must agree with it.
+    // Back on the LAN, it rejoins; whoever owns the IP then, the client must end up there
+    // without asking (a speaker that was cut off must not mislead it from a stale view).
     await sleep(2_000);
     const settled = await bed.owner('web');
     for (const ip of ips) {
+      await clientSees(bed, ip, settled, 3_000);
       await bed.flushClient(ip);
       expect(await bed.ask(ip)).toEqual([bed.macOf(settled)]);
     }
@@ -111,9 +114,19 @@ describeRoot('L2 mode with four speakers (IPv4 and IPv6)', () => {
   it('hands the IPs over on SIGTERM before the old owner stops answering', async () => {
     const ips = await bed.ips('web', 2);
     const owner = await bed.owner('web');
+    const v4 = ips.find((i) => !i.includes(':')) ?? '';
+    // A client probing every 10 ms through the whole handoff (a rolling restart of the
+    // owner's speaker: the node itself keeps serving) loses at most one reply.
+    const pinger = await startPinger(bed.lab, 'client', v4, { intervalMs: 10, timeoutMs: 100 });
     const code = await bed.stopSpeaker(owner, 'SIGTERM');
     expect(code).toBe(0);
     const next = await bed.owner('web', owner, 5_000);
+    await clientSees(bed, v4, next, 2_000);
+    await sleep(1_000);
+    const pings = await pinger.stop();
+    expect(pings.length).toBeGreaterThan(100);
+    expect(pings.filter((p) => !p.ok).length).toBeLessThanOrEqual(1);
+    expect(pings.at(-1)?.node).toBe(next);
     for (const ip of ips) {
       await clientSees(bed, ip, next, 2_000);
       await bed.flushClient(ip);

@@ -75,8 +75,21 @@ describe('speaker liveness', () => {
     expect(computeLiveness(input({ membership: new Map(), leases: new Map([['a', lease(99_000)], ['z', lease(80_000)]]) })).get('a')?.alive).toBe(true);
   });
 
-  it('does not stand down when its peers died (it heard them before)', () => {
+  it('stands down while it sees fewer than half of the speakers with fresh Leases alive (its link is cut)', () => {
     const l = computeLiveness(input({ membership: new Map<string, MemberState>([['b', 'dead'], ['c', 'dead']]) }));
-    expect(l.get('a')).toEqual({ alive: true, reason: 'self' });
+    expect(l.get('a')).toEqual({ alive: false, reason: 'selfMinority' });
+    // Once the dead speakers' Leases expire, a lone survivor carries on.
+    const later = computeLiveness(input({ now: 120_000, selfRenewedAt: 119_000, leases: new Map([['a', lease(119_000)], ['b', lease(99_000)], ['c', lease(99_000)]]), membership: new Map<string, MemberState>([['b', 'dead'], ['c', 'dead']]) }));
+    expect(later.get('a')).toEqual({ alive: true, reason: 'self' });
+  });
+
+  it('keeps going as the survivor of two, and with half of four', () => {
+    const two = input({ leases: new Map([['a', lease(99_000)], ['b', lease(99_000)]]), membership: new Map<string, MemberState>([['b', 'dead']]) });
+    expect(computeLiveness(two).get('a')).toEqual({ alive: true, reason: 'self' });
+    const four = input({
+      leases: new Map([['a', lease(99_000)], ['b', lease(99_000)], ['c', lease(99_000)], ['d', lease(99_000)]]),
+      membership: new Map<string, MemberState>([['b', 'alive'], ['c', 'dead'], ['d', 'dead']]),
+    });
+    expect(computeLiveness(four).get('a')).toEqual({ alive: true, reason: 'self' });
   });
 });

@@ -38,6 +38,14 @@ export type LivenessReason =
    * not announce, or it would see itself alone and claim every IP the others announce.
    */
   | 'selfIsolated'
+  /**
+   * This speaker, when it sees fewer than half of the speakers with fresh Leases alive
+   * (itself included): it is far more likely cut off than they all died. It must not
+   * announce, or after its link comes back it would claim, from a stale view, IPs the
+   * others now own, and clients would follow it. Dead speakers' Leases expire after their
+   * duration, so a real mass failure ends this within one Lease duration.
+   */
+  | 'selfMinority'
   /** Membership says alive (or suspect: not yet confirmed dead). */
   | 'member'
   /** Fresh Lease; membership is not running (no key Secret, or the socket failed). */
@@ -83,7 +91,11 @@ export function computeLiveness(input: LivenessInput): Map<string, Liveness> {
   }
   const heardAny = input.membership !== undefined && [...input.membership.keys()].some((n) => n !== input.self);
   const isolated = input.membership !== undefined && input.membershipSince !== undefined && freshPeers > 0 && !heardAny;
-  out.set(input.self, isolated ? { alive: false, reason: 'selfIsolated' } : { alive: true, reason: 'self' });
+  let alivePeers = 0;
+  for (const v of peers.values()) if (v.alive) alivePeers++;
+  // Strictly fewer than half: in a two-speaker cluster the survivor of a crash keeps going.
+  const minority = input.membership !== undefined && 2 * (alivePeers + 1) < freshPeers + 1;
+  out.set(input.self, isolated ? { alive: false, reason: 'selfIsolated' } : minority ? { alive: false, reason: 'selfMinority' } : { alive: true, reason: 'self' });
   for (const [k, v] of peers) out.set(k, v);
   return out;
 }

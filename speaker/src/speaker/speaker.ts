@@ -128,6 +128,7 @@ export class Speaker {
   #recheck: TimerHandle | undefined;
   #ifaceTimer: TimerHandle | undefined;
   #ifaceSignature = '';
+  #reannounce = false;
   #secretTimer: TimerHandle | undefined;
   #synced = false;
   #stopping = false;
@@ -322,6 +323,9 @@ export class Speaker {
       });
       m.swim.onChange((member, prev, next, reason) => {
         this.#memberStates.set(member.name, next);
+        // A speaker (re)joining may have announced, from a stale view while it was cut
+        // off, IPs we own: announce ours again once the plan has run.
+        if (next === 'alive' && prev !== 'suspect') this.#reannounce = true;
         this.#log.info({ event: 'memberChange', member: member.name, from: prev, to: next, reason }, `member ${member.name} ${next}`);
         this.#queue.add(PLAN);
       });
@@ -395,6 +399,10 @@ export class Speaker {
     this.#ifaceSignature = interfaceSignature(ifaces);
     const { perInterface, mine } = this.#assignments(plan, ifaces);
     const failure = await this.#announce(perInterface);
+    if (this.#reannounce) {
+      this.#reannounce = false;
+      for (const a of this.#announcers.values()) a.reannounce();
+    }
     this.#diffServices(mine);
     // Statuses of Services we do not touch may still need a janitor (a dead node's).
     for (const st of this.#statuses.list(this.#o.namespace)) {

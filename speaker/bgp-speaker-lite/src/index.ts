@@ -4,4 +4,6 @@
  * the edge. Imports nothing from Kubernetes.
  * @packageDocumentation
  */
-export const PACKAGE = 'bgp-speaker-lite';
+export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.js';
+export * as fsm from './fsm/index.js';
+export * as bfd from './bfd/index.js';

@@ -8,7 +8,7 @@ import { EventRecorder, LeaderElector, WorkQueue, createInformer, ok, retry, set
 import { Allocator, type Decision, type PoolModel, type ServiceRequest } from './allocator/index.js';
 import { buildPoolConfig, type PoolConfig, type RawPool } from './config/pools.js';
 import type { ControllerMetrics } from './metrics.js';
-import { handles, serviceKey, serviceRequest, statusIPs } from './service/model.js';
+import { ANN_ALLOCATED_FROM, CONDITION_ASSIGNED, handles, serviceKey, serviceRequest, statusIPs } from './service/model.js';
 import { applyStatus, type DesiredStatus } from './service/status.js';
 
 export interface ControllerOptions {
@@ -59,6 +59,8 @@ export class Controller {
   private elector: LeaderElector | undefined;
   private leading = false;
   private synced = false;
+  /** Per Service, what our last status write said (see isOwnEcho). */
+  private readonly lastWritten = new Map<string, string>();
   /** Services that got no IP: retried whenever an IP is freed. */
   private readonly waiting = new Set<string>();
   private stopped = false;
@@ -98,7 +100,10 @@ export class Controller {
 
   /** Starts the informers, waits for them, then leads (or campaigns to). */
   async start(): Promise<void> {
-    this.services.onChange((ev) => this.enqueue(`svc:${serviceKey(ev.obj)}`));
+    this.services.onChange((ev) => {
+      if (ev.type === 'update' && ev.old && this.isOwnEcho(ev.old, ev.obj)) return;
+      this.enqueue(`svc:${serviceKey(ev.obj)}`);
+    });
     this.namespaces.onChange((ev) => {
       if (ev.type === 'update' && JSON.stringify(ev.old?.metadata?.labels ?? {}) === JSON.stringify(ev.obj.metadata?.labels ?? {})) return;
       for (const s of this.services.list(ev.obj.metadata?.name)) this.enqueue(`svc:${serviceKey(s)}`);
@@ -240,6 +245,7 @@ export class Controller {
         this.touchPool(released.pool, true);
       }
       this.waiting.delete(key);
+      this.lastWritten.delete(key);
       return ok();
     }
     const handled = handles(svc, this.opts.lbClass);
@@ -305,12 +311,33 @@ export class Controller {
   }
 
   /** PUT status with the cached resourceVersion: a stale cache gets 409 and a retry, never a lost update. */
+  /**
+   * The watch event of our own status write: nothing but the status we wrote changed, and
+   * the allocator still holds exactly that. Reconciling it would find nothing to do; at
+   * 10,000 allocations skipping it saves 10,000 reconciles (ADR 0003).
+   */
+  private isOwnEcho(old: V1Service, cur: V1Service): boolean {
+    const key = serviceKey(cur);
+    const wrote = this.lastWritten.get(key);
+    if (wrote === undefined || wrote !== statusFingerprint(cur)) return false;
+    const m0 = old.metadata ?? {};
+    const m1 = cur.metadata ?? {};
+    if (m0.generation !== m1.generation || m0.deletionTimestamp !== m1.deletionTimestamp) return false;
+    if (JSON.stringify(m0.labels ?? {}) !== JSON.stringify(m1.labels ?? {})) return false;
+    const { [ANN_ALLOCATED_FROM]: _a, ...a0 } = m0.annotations ?? {};
+    const { [ANN_ALLOCATED_FROM]: _b, ...a1 } = m1.annotations ?? {};
+    if (JSON.stringify(a0) !== JSON.stringify(a1)) return false;
+    const held = this.allocator.assignmentOf(key);
+    return held !== undefined && held.ips.map(formatIP).join(',') === statusIPs(cur).join(',');
+  }
+
   private async writeStatus(key: string, next: V1Service | undefined): Promise<ReconcileResult> {
     if (!next) return ok();
     const namespace = next.metadata?.namespace ?? '';
     const name = next.metadata?.name ?? '';
     try {
       await this.core.replaceNamespacedServiceStatus({ name, namespace, body: next });
+      this.lastWritten.set(key, statusFingerprint(next));
       this.opts.metrics.statusWrites.labels('Service', 'ok').inc();
       return ok();
     } catch (err) {
@@ -418,4 +445,11 @@ function desiredStatus(d: Decision): DesiredStatus {
     return { ips: d.assignment.ips, pool: d.assignment.pool, condition: { status: 'True', reason: 'IPAllocated', message } };
   }
   return { ips: [], condition: { status: 'False', reason: d.reason, message: d.message } };
+}
+
+/** What of a Service's status and pool annotation Herald writes, as one comparable string. */
+function statusFingerprint(svc: V1Service): string {
+  const c = svc.status?.conditions?.find((x) => x.type === CONDITION_ASSIGNED);
+  const ingress = (svc.status?.loadBalancer?.ingress ?? []).map((i) => `${i.ip ?? ''}/${i.ipMode ?? ''}`).join(',');
+  return `${ingress}|${svc.metadata?.annotations?.[ANN_ALLOCATED_FROM] ?? ''}|${c?.status ?? ''}/${c?.reason ?? ''}/${c?.message ?? ''}`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, hostPort, logLevel, parseFlags, type FlagValues } from '@herald/shared/cli';
+import { dnsLabel, hostPort, loadBalancerClass, logLevel, parseFlags, type FlagValues } from '@herald/shared/cli';
 
 /** The controller's flags; each is also read from its environment variable. */
 export const CONTROLLER_FLAGS = {
@@ -8,7 +8,7 @@ export const CONTROLLER_FLAGS = {
   lbClass: {
     name: 'lb-class',
     env: 'HERALD_LB_CLASS',
-    schema: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label-style name such as herald.io/lb').optional(),
+    schema: loadBalancerClass.optional(),
     help: 'handle only Services with this spec.loadBalancerClass (default: only Services without one)',
   },
   metricsAddr: { name: 'metrics-addr', env: 'HERALD_METRICS_ADDR', schema: hostPort.prefault('0.0.0.0:7472'), help: 'Prometheus /metrics listen address' },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, hostPort, logLevel, parseFlags, type FlagValues } from '@herald/shared/cli';
+import { dnsLabel, hostPort, loadBalancerClass, logLevel, parseFlags, type FlagValues } from '@herald/shared/cli';
 import { parseIP, formatIP } from '@herald/shared/ip';
 
 const nodeName = z
@@ -30,7 +30,7 @@ export const SPEAKER_FLAGS = {
   lbClass: {
     name: 'lb-class',
     env: 'HERALD_LB_CLASS',
-    schema: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label-style name such as herald.io/lb').optional(),
+    schema: loadBalancerClass.optional(),
     help: 'announce only Services with this spec.loadBalancerClass (default: only Services without one); must match the controller',
   },
   bindAddr: { name: 'bind-addr', env: 'HERALD_BIND_ADDR', schema: bindAddr, help: "membership UDP address (default: the Node's InternalIP)" },

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KUBERNETES_VERSION, startControlPlane, type ControlPlane } from '@herald/e2e-harness';
 import { PooledKubeConfig } from '@herald/shared/kube';
-import { percentile, pool, round } from './stats.js';
+import { flag, percentile, pool, round } from './stats.js';
 
 /**
  * `npm run bench -- controller [--services N] [--sequential M]`
@@ -35,14 +35,6 @@ const log = (s: string): void => {
   process.stderr.write(`bench controller: ${s}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function flag(argv: string[], name: string, def: number): number {
-  const i = argv.indexOf(`--${name}`);
-  if (i === -1) return def;
-  const v = Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

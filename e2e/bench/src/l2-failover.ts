@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { KUBERNETES_VERSION, startControlPlane, type ControlPlane } from '@herald/e2e-harness';
 import { startPinger, type Ping } from '@herald/lab';
 import { sleep, startBed, type Bed } from '@herald/speaker/testbed';
-import { percentile, round } from './stats.js';
+import { flag, percentile, round } from './stats.js';
 
 /**
  * `npm run bench -- l2-failover [--trials N]`
@@ -50,14 +50,6 @@ const log = (s: string): void => {
 };
 /** Epoch milliseconds with sub-millisecond resolution: comparable with tcpdump's -tt and pino's times. */
 const now = (): number => performance.timeOrigin + performance.now();
-
-function flag(argv: string[], name: string, def: number): number {
-  const i = argv.indexOf(`--${name}`);
-  if (i === -1) return def;
-  const v = Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 /** Reads a child's stdout line by line, stamping each line with its arrival time. */
 function lines(child: ChildProcess, onLine: (line: string, at: number) => void): void {

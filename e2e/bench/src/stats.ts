@@ -25,3 +25,12 @@ export async function pool<T>(items: readonly T[], concurrency: number, fn: (ite
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
+
+/** `--name N` from a benchmark's arguments: a positive whole number, or `def`. */
+export function flag(argv: readonly string[], name: string, def: number): number {
+  const i = argv.indexOf(`--${name}`);
+  if (i === -1) return def;
+  const v = Number(argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return v;
+}

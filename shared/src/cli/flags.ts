@@ -74,6 +74,11 @@ export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fata
 /** A DNS-1123 label such as a namespace name. */
 export const dnsLabel = z.string({ error: 'is required' }).regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, "-")');
 
+/** A Service spec.loadBalancerClass value (a label-style name); the controller and the speaker must agree on it. */
+export const loadBalancerClass = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label-style name such as herald.io/lb');
+
 /** Usage text from the specs. */
 export function usage(command: string, specs: Record<string, FlagSpec>): string {
   const lines = Object.values(specs).map((s) => `  --${s.name}${s.boolean ? '' : ' VALUE'}  (${s.env})  ${s.help}`);

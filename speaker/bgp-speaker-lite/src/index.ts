@@ -8,3 +8,4 @@ export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.js
 export * from './codec/index.js';
 export * as fsm from './fsm/index.js';
 export * as bfd from './bfd/index.js';
+export * from './peer/index.js';

@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, type V1Service, type V1ServiceSpec } from '@kubernetes/client-node';
 import { PooledKubeConfig } from '@herald/shared/kube';
 import { randomBytes } from 'node:crypto';
-import { testKubeconfigPath } from '@herald/e2e-harness';
+import { eventually, testKubeconfigPath } from '@herald/e2e-harness';
 import { GROUP, VERSION } from '@herald/shared/api';
 import { silentLogger, systemClock, createLogger } from '@herald/shared/core';
 import { Controller } from '../controller.js';
@@ -20,22 +20,7 @@ export function kubeConfig(path = testKubeconfigPath()): KubeConfig {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `fn` returns a value that is not undefined/false, or fails with `what` and the last value. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(50);
-  }
-}
+export { eventually };
 
 /** A namespace of its own for one test file, with typed helpers. */
 export class TestCluster {

@@ -11,4 +11,4 @@ export {
 export { HarnessError, type HarnessErrorCode } from './errors.js';
 export { resolveTools, toolsCacheDir, type ControlPlaneTools } from './tools.js';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.js';
-export { testKubeconfigPath } from './testing.js';
+export { eventually, testKubeconfigPath } from './testing.js';

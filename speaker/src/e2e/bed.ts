@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { createLab, forwardApiServer, type ApiForward, type Lab } from '@herald/lab';
-import { testKubeconfigPath } from '@herald/e2e-harness';
+import { eventually, testKubeconfigPath } from '@herald/e2e-harness';
 import { GROUP, VERSION } from '@herald/shared/api';
 import { PooledKubeConfig } from '@herald/shared/kube';
 
@@ -21,22 +21,8 @@ const CONTROLLER = fileURLToPath(new URL('../../../controller/dist/main.js', imp
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `fn` returns something other than undefined/false. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(everyMs);
-  }
-}
+/** Polls until `fn` returns something other than undefined/false (every 25 ms by default). */
+export const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 25): Promise<T> => eventually(what, fn, timeoutMs, everyMs);
 
 export interface BedOptions {
   readonly nodes: number;

@@ -38,6 +38,12 @@ export const SPEAKER_FLAGS = {
   memberlistSecret: { name: 'memberlist-secret', env: 'HERALD_MEMBERLIST_SECRET', schema: dnsLabel.default('herald-memberlist'), help: 'Secret in the namespace holding the gossip key (data key "secretkey")' },
   metricsAddr: { name: 'metrics-addr', env: 'HERALD_METRICS_ADDR', schema: hostPort.prefault('0.0.0.0:7474'), help: 'Prometheus /metrics listen address' },
   healthAddr: { name: 'health-addr', env: 'HERALD_HEALTH_ADDR', schema: hostPort.prefault('0.0.0.0:7475'), help: '/healthz and /readyz listen address' },
+  bgpGracefulShutdown: {
+    name: 'bgp-graceful-shutdown',
+    env: 'HERALD_BGP_GRACEFUL_SHUTDOWN',
+    schema: z.coerce.number({ error: 'must be milliseconds' }).int('must be whole milliseconds').min(0, 'must be 0..60000').max(60_000, 'must be 0..60000').default(2_000),
+    help: 'milliseconds routes carry the GRACEFUL_SHUTDOWN community (RFC 8326) on SIGTERM before they are withdrawn; 0 withdraws at once',
+  },
   logLevel: { name: 'log-level', env: 'HERALD_LOG_LEVEL', schema: logLevel.default('info'), help: 'trace, debug, info, warn, error, fatal or silent' },
 } as const;
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BgpMetrics } from '../bgp/metrics.js';
 
 /**
  * The speaker's Prometheus metrics. Names are part of Herald's public interface: change
@@ -18,6 +19,8 @@ export class SpeakerMetrics {
   readonly gossipDropped = new Gauge({ name: 'herald_membership_dropped_total', help: 'Gossip datagrams dropped, by reason (badTag: not signed with our key).', labelNames: ['reason'], registers: [this.registry] });
   readonly statusWrites = new Counter({ name: 'herald_l2_status_writes_total', help: 'ServiceL2Status writes by action and outcome.', labelNames: ['action', 'outcome'], registers: [this.registry] });
   readonly eventsDropped = new Counter({ name: 'herald_speaker_events_dropped_total', help: 'Kubernetes Events not written.', labelNames: ['reason'], registers: [this.registry] });
+
+  readonly bgp = new BgpMetrics(this.registry);
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'herald_speaker_' });

@@ -4,7 +4,9 @@
  *   up --dir DIR                 start in the background, print DIR/kubeconfig, exit 0
  *   down --dir DIR               stop and remove its data (harmless when nothing runs)
  *   kubectl --dir DIR -- ARGS    run kubectl against it
- *   tools                        make sure the binaries exist (build them if needed), print their folder
+ *   tools                        make sure the binaries (etcd, kube-apiserver, kubectl; helm for the
+ *                                chart tests) exist, building them if needed; print the control
+ *                                plane's folder, then helm's path
  *   with [--dir DIR] -- CMD ...  start one, run CMD with HERALD_TEST_KUBECONFIG set, stop it, exit with CMD's code
  * Progress goes to stderr; stdout carries only the results named above.
  */
@@ -12,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { attachControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
 import { HarnessError } from './errors.js';
-import { resolveTools } from './tools.js';
+import { resolveHelm, resolveTools } from './tools.js';
 
 const USAGE = 'usage: control-plane up|down --dir DIR | kubectl --dir DIR -- ARGS... | tools | with [--dir DIR] -- CMD ARGS...';
 
@@ -71,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'tools': {
       const t = resolveTools({ build: true, log });
-      process.stdout.write(`${t.dir}\n`);
+      const h = resolveHelm({ build: true, log });
+      process.stdout.write(`${t.dir}\n${h.helm}\n`);
       return 0;
     }
     case 'with': {

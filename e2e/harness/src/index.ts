@@ -9,6 +9,6 @@ export {
   type KubectlResult,
 } from './control-plane.js';
 export { HarnessError, type HarnessErrorCode } from './errors.js';
-export { resolveTools, toolsCacheDir, type ControlPlaneTools } from './tools.js';
-export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.js';
+export { helmCacheDir, resolveHelm, resolveTools, toolsCacheDir, type ControlPlaneTools, type HelmTool } from './tools.js';
+export { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION } from './versions.js';
 export { eventually, testKubeconfigPath } from './testing.js';

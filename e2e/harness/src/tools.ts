@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HarnessError } from './errors.js';
-import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.js';
+import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION } from './versions.js';
 
 /** Absolute paths of the control plane's binaries. */
 export interface ControlPlaneTools {
@@ -22,6 +22,14 @@ function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    return statSync(path).isFile() && isExecutable(path);
   } catch {
     return false;
   }
@@ -91,4 +99,57 @@ export function resolveTools(opts: { build?: boolean; env?: NodeJS.ProcessEnv; l
     );
   }
   return toolsIn(cache, 'built');
+}
+
+/** The helm binary the chart tests use. */
+export interface HelmTool {
+  readonly helm: string;
+  /** Where it came from, for messages. */
+  readonly source: 'HERALD_HELM' | 'cache' | 'built';
+}
+
+/** The cache folder for the pinned helm (next to the control plane's binaries). */
+export function helmCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const root = env['HERALD_TOOLS_CACHE'] ?? join(homedir(), '.cache', 'herald', 'tools');
+  return join(root, `helm-v${HELM_VERSION}`);
+}
+
+const HELM_BUILD_SCRIPT = fileURLToPath(new URL('../../tools/build-helm.sh', import.meta.url));
+
+function howToSupplyHelm(env: NodeJS.ProcessEnv): string {
+  return (
+    `Supply it in one of three ways: set HERALD_HELM to a helm ${HELM_VERSION} binary; or put it at ${join(helmCacheDir(env), 'helm')}; ` +
+    `or install Go (>= 1.25) with access to the Go module proxy and run \`npm run control-plane -- tools\` to build it there.`
+  );
+}
+
+/**
+ * Finds helm the way {@link resolveTools} finds the control plane: HERALD_HELM
+ * (a path to the binary) first, then the cache, then builds
+ * `helm.sh/helm/v3/cmd/helm` from its Go module into the cache when `build` is
+ * allowed and Go is present.
+ */
+export function resolveHelm(opts: { build?: boolean; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): HelmTool {
+  const env = opts.env ?? process.env;
+  const given = env['HERALD_HELM'];
+  if (given) {
+    if (!isExecutableFile(given)) throw new HarnessError('ToolsMissing', `HERALD_HELM=${given} is not an executable file. ${howToSupplyHelm(env)}`);
+    return { helm: given, source: 'HERALD_HELM' };
+  }
+  const cached = join(helmCacheDir(env), 'helm');
+  if (isExecutableFile(cached)) return { helm: cached, source: 'cache' };
+  if (opts.build === false) throw new HarnessError('ToolsMissing', `helm not found at ${cached}. ${howToSupplyHelm(env)}`);
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new HarnessError('ToolsMissing', `helm not found at ${cached} and Go is not installed. ${howToSupplyHelm(env)}`);
+  }
+  opts.log?.(`building helm ${HELM_VERSION} into ${helmCacheDir(env)} (first run only; a few minutes)`);
+  const built = spawnSync('bash', [HELM_BUILD_SCRIPT, helmCacheDir(env)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...env, HELM_VERSION, K8S_VERSION: KUBERNETES_VERSION },
+  });
+  if (built.status !== 0 || !isExecutableFile(cached)) {
+    throw new HarnessError('ToolsBuildFailed', `building helm failed (exit ${built.status ?? built.signal}). ${howToSupplyHelm(env)}`);
+  }
+  return { helm: cached, source: 'built' };
 }

@@ -179,9 +179,9 @@ describe('the chart with default values', () => {
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     expect(only<V1Role>(objs, 'Role', 'herald-speaker').rules).toEqual([
-      { apiGroups: ['herald.io'], resources: ['ipaddresspools', 'l2advertisements'], verbs: ['list', 'watch'] },
-      { apiGroups: ['herald.io'], resources: ['servicel2statuses'], verbs: ['list', 'watch', 'create', 'delete'] },
-      { apiGroups: ['herald.io'], resources: ['servicel2statuses/status'], verbs: ['patch'] },
+      { apiGroups: ['herald.io'], resources: ['ipaddresspools', 'l2advertisements', 'bgppeers', 'bgpadvertisements', 'bfdprofiles', 'communities'], verbs: ['list', 'watch'] },
+      { apiGroups: ['herald.io'], resources: ['servicel2statuses', 'servicebgpstatuses', 'bgpsessionstates'], verbs: ['list', 'watch', 'create', 'delete'] },
+      { apiGroups: ['herald.io'], resources: ['servicel2statuses/status', 'servicebgpstatuses/status', 'bgpsessionstates/status'], verbs: ['patch'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'watch', 'get', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['herald-memberlist'], verbs: ['get'] },
     ]);

@@ -5,3 +5,4 @@ export { forwardApiServer, kubeconfigServer, loopbackTarget, type ApiForward, ty
 export type { HttpResult } from './http.js';
 export type { ExecResult, RunOptions } from './run.js';
 export { parsePingLine, startPinger, type Ping, type Pinger, type PingerOptions, type PingerSpawner } from './pinger-client.js';
+export * from './routers/index.js';

@@ -7,6 +7,7 @@ import { FlagError, usage } from '@herald/shared/cli';
 import { createLogger, systemClock } from '@herald/shared/core';
 import { probe, serveHttp } from '@herald/shared/http';
 import { loadKubeConfig } from '@herald/shared/kube';
+import { setMinTtl, setTcpMd5, setTtl } from '@herald/native';
 import { SPEAKER_FLAGS, parseSpeakerFlags, type SpeakerFlags } from './flags.js';
 import { SpeakerMetrics } from './speaker/metrics.js';
 import { Speaker } from './speaker/speaker.js';
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
     log,
     clock: systemClock,
     metrics,
+    // TCP MD5 (RFC 2385) and TTL security need setsockopt calls Node lacks (ADR 0004).
+    socketSecurity: { setMd5: setTcpMd5, setTtl, setMinTtl },
+    bgpGracefulShutdownMs: flags.bgpGracefulShutdown,
   });
   const metricsEp = await serveHttp(flags.metricsAddr.host, flags.metricsAddr.port, {
     '/metrics': async () => {

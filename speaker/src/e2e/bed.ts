@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { createLab, forwardApiServer, type ApiForward, type Lab } from '@herald/lab';
+import { createLab, forwardApiServer, startRouter, type ApiForward, type Lab, type Router, type RouterConfig, type RouterKind } from '@herald/lab';
 import { eventually, testKubeconfigPath } from '@herald/e2e-harness';
 import { GROUP, VERSION } from '@herald/shared/api';
 import { PooledKubeConfig } from '@herald/shared/kube';
@@ -30,8 +30,10 @@ export interface BedOptions {
   readonly prefix?: string;
   /** Pool addresses (IPv4 and IPv6 entries). */
   readonly pool: readonly string[];
-  /** L2Advertisement spec; default `{}` (every pool, every node, default interfaces). */
-  readonly advertisement?: Record<string, unknown>;
+  /** L2Advertisement spec; default `{}` (every pool, every node, default interfaces); null: none (BGP only). */
+  readonly advertisement?: Record<string, unknown> | null;
+  /** Router hosts to add to the lab (routers are started with {@link Bed.startRouter}). */
+  readonly routers?: readonly string[];
   /** Speaker log level; default info. */
   readonly logLevel?: string;
   /** Where speaker and controller logs go; default the lab's folder. */
@@ -45,6 +47,8 @@ export interface ServiceOptions {
   readonly endpointsOn?: readonly string[];
   readonly sharingKey?: string;
   readonly ip?: string;
+  /** Pool to allocate from (`herald.io/address-pool`). */
+  readonly pool?: string;
 }
 
 /** The test bed. Create with {@link startBed}; always `destroy()` it (in afterAll). */
@@ -57,6 +61,7 @@ export class Bed {
   readonly discovery: DiscoveryV1Api;
   readonly events: EventsV1Api;
   readonly speakers = new Map<string, ChildProcess>();
+  readonly routers = new Map<string, Router>();
   readonly logDir: string;
   lab!: Lab;
   api!: ApiForward;
@@ -94,7 +99,7 @@ export class Bed {
 
   async setup(): Promise<void> {
     const prefix = this.ns.slice('herald-'.length);
-    this.lab = await createLab({ nodes: this.opts.nodes, client: true, prefix });
+    this.lab = await createLab({ nodes: this.opts.nodes, client: true, prefix, ...(this.opts.routers ? { routers: this.opts.routers } : {}) });
     for (const h of this.lab.nodes) this.#nodeNames.set(h, `${prefix}-${h}`);
     this.api = await forwardApiServer(this.lab, this.kc.getCurrentCluster()?.server ?? '', { kubeconfigPath: testKubeconfigPath() });
     // A Linux client accepts a gratuitous ARP for an address it has no entry for only with
@@ -114,7 +119,7 @@ export class Bed {
       plural: 'ipaddresspools',
       body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'IPAddressPool', metadata: { name: 'lab' }, spec: { addresses: this.opts.pool } },
     });
-    await this.setAdvertisement(this.opts.advertisement ?? {});
+    if (this.opts.advertisement !== null) await this.setAdvertisement(this.opts.advertisement ?? {});
     for (const h of this.lab.nodes) await this.lab.serveHttp(h, { port: 8080, name: h });
     this.startController();
   }
@@ -247,6 +252,7 @@ export class Bed {
     const annotations: Record<string, string> = {};
     if (o.sharingKey) annotations['herald.io/allow-shared-ip'] = o.sharingKey;
     if (o.ip) annotations['herald.io/loadBalancerIPs'] = o.ip;
+    if (o.pool) annotations['herald.io/address-pool'] = o.pool;
     const svc: V1Service = {
       metadata: { name, namespace: this.ns, annotations },
       spec: {
@@ -341,8 +347,27 @@ export class Bed {
     return this.lab.host(host).mac.toLowerCase();
   }
 
+  /** Starts a real router (FRR, BIRD or GoBGP) in a router host of the lab. */
+  async startRouter(host: string, kind: RouterKind, config: RouterConfig): Promise<Router> {
+    const r = await startRouter(this.lab, host, kind, config);
+    this.routers.set(host, r);
+    return r;
+  }
+
+  /** Creates (or replaces) a herald.io object in the bed's namespace. */
+  async apply(kind: string, plural: string, name: string, spec: Record<string, unknown>): Promise<void> {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec };
+    try {
+      const cur = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural, name })) as { metadata: { resourceVersion: string } };
+      await this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural, name, body: { ...body, metadata: { name, resourceVersion: cur.metadata.resourceVersion } } });
+    } catch {
+      await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural, body });
+    }
+  }
+
   async destroy(): Promise<void> {
     for (const h of [...this.speakers.keys()]) await this.stopSpeaker(h, 'SIGKILL');
+    for (const r of this.routers.values()) await r.stop().catch(() => undefined);
     this.controller?.kill('SIGKILL');
     await this.lab?.destroy();
     for (const l of this.#logs) l.end();

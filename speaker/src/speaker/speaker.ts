@@ -27,6 +27,7 @@ import { errorMessage, isConflict, isNotFound, type Clock, type Logger, type Tim
 import { formatIP, ipKey, type IP } from '@herald/shared/ip';
 import { EventRecorder, WorkQueue, callWithTimeout, createInformer, ok, retry, type Informer, type ReconcileResult } from '@herald/shared/kube';
 import { L2Announcer } from '../announce/announcer.js';
+import { BgpController, type SocketSecurity } from '../bgp/controller.js';
 import { assignmentsFor, planL2, type L2Plan } from '../l2/eligibility.js';
 import { chooseInterfaces, readInterfaces, type InterfaceState } from '../l2/interfaces.js';
 import { startUdpMembership, type Endpoint, type Keys, type MemberState, type SwimConfig, type UdpMembership } from '../membership/index.js';
@@ -57,6 +58,10 @@ export interface SpeakerOptions {
   readonly sysfs?: string;
   /** Opens announcers (tests). */
   readonly newAnnouncer?: (ifname: string) => L2Announcer;
+  /** TCP MD5 and TTL for BGP sessions (the native addon). Without it, BGPPeers with a password cannot connect. */
+  readonly socketSecurity?: SocketSecurity;
+  /** RFC 8326 graceful shutdown wait on SIGTERM, before routes are withdrawn. Default 2 s. */
+  readonly bgpGracefulShutdownMs?: number;
 }
 
 type PoolObject = KubernetesObject & { spec?: unknown };
@@ -115,6 +120,7 @@ export class Speaker {
   readonly #statuses: Informer<StatusObject>;
   readonly #events: EventRecorder;
   readonly #queue: WorkQueue;
+  readonly #bgp: BgpController;
   #leases: SpeakerLeases | undefined;
   #membership: UdpMembership | undefined;
   #membershipSince: number | undefined;
@@ -172,11 +178,29 @@ export class Speaker {
       onDropped: (why) => opts.metrics.eventsDropped.labels(why).inc(),
     });
     this.#queue = new WorkQueue({ clock: opts.clock, log: this.#log, name: 'speaker', baseDelayMs: 50, maxDelayMs: 10_000 });
+    this.#bgp = new BgpController({
+      kc: opts.kc,
+      namespace: opts.namespace,
+      node: opts.node,
+      lbClass: opts.lbClass,
+      log: this.#log,
+      clock: opts.clock,
+      metrics: opts.metrics.bgp,
+      events: this.#events,
+      informers: { nodes: this.#nodes, services: this.#services, slices: this.#slices, pools: this.#pools },
+      ...(opts.socketSecurity ? { socketSecurity: opts.socketSecurity } : {}),
+      ...(opts.bgpGracefulShutdownMs !== undefined ? { gracefulShutdownMs: opts.bgpGracefulShutdownMs } : {}),
+    });
+  }
+
+  /** The BGP half (diagnostics, tests). */
+  get bgp(): BgpController {
+    return this.#bgp;
   }
 
   /** True once the caches are synced and the first plan has run. */
   get ready(): boolean {
-    return this.#synced && this.#lastPlan !== undefined && !this.#stopping;
+    return this.#synced && this.#lastPlan !== undefined && this.#bgp.ready && !this.#stopping;
   }
 
   /** IPs this node announces now (canonical text). */
@@ -201,6 +225,7 @@ export class Speaker {
     });
     await Promise.all([this.#nodes.start(), this.#services.start(), this.#slices.start(), this.#pools.start(), this.#ads.start(), this.#statuses.start()]);
     this.#synced = true;
+    await this.#bgp.start();
 
     const keys = await this.#readKeys();
     const endpoint = keys === undefined ? undefined : await this.#startMembership(keys);
@@ -236,6 +261,8 @@ export class Speaker {
     if (this.#stopping) return;
     this.#stopping = true;
     const owned = this.#owned.size;
+    // BGP's graceful shutdown (RFC 8326) runs alongside the L2 handoff.
+    const bgpStopped = this.#bgp.stop({ graceful: opts.handoff });
     if (opts.handoff && this.#membership) {
       await this.#membership.leave();
       this.#log.info({ event: 'handoff', owned }, 'told peers we are leaving; still answering while successors announce');
@@ -252,6 +279,7 @@ export class Speaker {
     this.#owned.clear();
     await this.#leases?.stop(opts.handoff);
     if (opts.handoff) await this.#deleteOwnStatuses();
+    await bgpStopped;
     for (const i of [this.#nodes, this.#services, this.#slices, this.#pools, this.#ads, this.#statuses]) i.stop();
     this.#events.close();
     this.#stopped = true;
@@ -618,6 +646,7 @@ export class Speaker {
 
   /** Copies the announcers' and membership's counters into the metrics; call before each scrape. */
   refreshMetrics(): void {
+    this.#bgp.refreshMetrics();
     const m = this.#o.metrics;
     m.requestsAnswered.reset();
     m.gratuitousSent.reset();

@@ -265,6 +265,7 @@ const ERROR_CASES: readonly ErrorCase[] = [
   { from: 'OpenSent', event: { type: 'ManualStop' }, to: 'Idle', sends: [[6, 2]], reason: 'manualStop' },
   { from: 'OpenSent', event: { type: 'ManualStop', subcode: 3 }, to: 'Idle', sends: [[6, 3]], reason: 'manualStop' },
   { from: 'OpenSent', event: { type: 'AutomaticStop', subcode: 1 }, to: 'Idle', sends: [[6, 1]], reason: 'automaticStop' },
+  { from: 'OpenSent', event: { type: 'BfdDown' }, to: 'Idle', sends: [[6, 10]], reason: 'bfdDown' },
   // OpenConfirm
   { from: 'OpenConfirm', event: { type: 'HoldTimer_Expires' }, to: 'Idle', sends: [[4, 0]], reason: 'holdTimerExpired' },
   { from: 'OpenConfirm', event: { type: 'BGPOpen', open: peerOpen() }, to: 'Idle', sends: [[5, 2]], reason: 'fsmError' },
@@ -277,9 +278,12 @@ const ERROR_CASES: readonly ErrorCase[] = [
   { from: 'OpenConfirm', event: { type: 'NotifMsg', notification: { code: 6, subcode: 2, data: new Uint8Array() } }, to: 'Idle', sends: [], reason: 'notificationReceived' },
   { from: 'OpenConfirm', event: { type: 'OpenCollisionDump' }, to: 'Idle', sends: [[6, 7]], reason: 'collisionResolution' },
   { from: 'OpenConfirm', event: { type: 'ManualStop' }, to: 'Idle', sends: [[6, 2]], reason: 'manualStop' },
+  { from: 'OpenConfirm', event: { type: 'BfdDown' }, to: 'Idle', sends: [[6, 10]], reason: 'bfdDown' },
   // Established
   { from: 'Established', event: { type: 'HoldTimer_Expires' }, to: 'Idle', sends: [[4, 0]], reason: 'holdTimerExpired' },
   { from: 'Established', event: { type: 'UpdateMsgErr', subcode: 3 }, to: 'Idle', sends: [[3, 3]], reason: 'updateMessageError' },
+  { from: 'Established', event: { type: 'RouteRefreshMsgErr', subcode: 1 }, to: 'Idle', sends: [[7, 1]], reason: 'routeRefreshMessageError' },
+  { from: 'OpenConfirm', event: { type: 'RouteRefreshMsgErr', subcode: 1 }, to: 'Idle', sends: [[5, 2]], reason: 'fsmError' },
   { from: 'Established', event: { type: 'BGPOpen', open: peerOpen() }, to: 'Idle', sends: [[5, 3]], reason: 'fsmError' },
   { from: 'Established', event: { type: 'BGPOpenMsgErr', subcode: 2 }, to: 'Idle', sends: [[5, 3]], reason: 'fsmError' },
   { from: 'Established', event: { type: 'BGPHeaderErr', subcode: 1 }, to: 'Idle', sends: [[1, 1]], reason: 'messageHeaderError' },
@@ -289,6 +293,8 @@ const ERROR_CASES: readonly ErrorCase[] = [
   { from: 'Established', event: { type: 'NotifMsgVerErr' }, to: 'Idle', sends: [], reason: 'notificationVersionError' },
   { from: 'Established', event: { type: 'OpenCollisionDump' }, to: 'Idle', sends: [[6, 7]], reason: 'collisionResolution' },
   { from: 'Established', event: { type: 'AutomaticStop', subcode: 1 }, to: 'Idle', sends: [[6, 1]], reason: 'automaticStop' },
+  // RFC 5882 §4.2, RFC 9384: Cease/BFD Down.
+  { from: 'Established', event: { type: 'BfdDown' }, to: 'Idle', sends: [[6, 10]], reason: 'bfdDown' },
 ];
 
 describe('transition: errors', () => {
@@ -306,6 +312,16 @@ describe('transition: errors', () => {
       expect(state.negotiated).toBeUndefined();
     },
   );
+
+  it('restarts with the usual backoff after BFD Down, and ignores BFD Down before OpenSent', () => {
+    const down = run([...TO.Established, { type: 'BfdDown' }]);
+    expect(down.state.enabled).toBe(true);
+    expect(timersStarted(down.actions)).toEqual([['IdleHoldTimer', 1000]]);
+    for (const from of ['Idle', 'Connect', 'Active'] as const) {
+      const before = run(TO[from]).state;
+      expect(transition(before, { type: 'BfdDown' }, config)).toEqual({ state: before, actions: [] });
+    }
+  });
 
   it('tells the peer which version it supports when the version is wrong', () => {
     const { actions } = run([...TO.OpenSent, bad({ version: 5 })]);

@@ -22,6 +22,10 @@
  *   (RFC 4271 6.1), including Established.
  * - FSM Error subcodes follow RFC 6608: unexpected messages get the per-state subcode,
  *   unexpected internal events (timers) get Unspecified (0).
+ * - RouteRefreshMsgErr (RFC 7313 5, not an RFC 4271 event) closes an Established session with
+ *   ROUTE-REFRESH Message Error; before Established it is an unexpected message.
+ * - BfdDown (not an RFC 4271 event) takes a session past Active down at once with Cease/BFD
+ *   Down (RFC 5882 §4.2, RFC 9384), counted as a failure; before that it changes nothing.
  * @packageDocumentation
  */
 
@@ -134,6 +138,7 @@ const MESSAGE_EVENTS: ReadonlySet<SessionEventType> = new Set<SessionEventType>(
   'KeepAliveMsg',
   'UpdateMsg',
   'UpdateMsgErr',
+  'RouteRefreshMsgErr',
 ]);
 
 const FSM_SUBCODE: Partial<Record<SessionStateName, number>> = {
@@ -187,6 +192,11 @@ const collisionDump: Handler<'OpenCollisionDump'> = (s, _e, c) =>
     stopped: true,
     send: note(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution),
   });
+
+// RFC 5882 §4.2: the forwarding path is gone, so is the session. RFC 9384 §2: Cease/BFD Down
+// (the NOTIFICATION will rarely arrive, but costs nothing to try). A failure, not a stop: the
+// session restarts with the usual backoff.
+const bfdDown: Handler<'BfdDown'> = (s, _e, c) => toIdle(s, c, { reason: 'bfdDown', send: note(ErrorCode.Cease, CeaseSubcode.BfdDown) });
 
 const headerErrSilent: Handler<'BGPHeaderErr'> = (s, _e, c) => toIdle(s, c, { reason: 'messageHeaderError' });
 const openErrSilent: Handler<'BGPOpenMsgErr'> = (s, _e, c) => toIdle(s, c, { reason: 'openMessageError' });
@@ -254,6 +264,8 @@ const connect: Table = {
   BGPOpenMsgErr: openErrSilent,
   NotifMsgVerErr: notifVerErr,
   NotifMsg: notifMsg,
+  // No BGP session to take down yet; a TCP attempt on a dead path fails by itself.
+  BfdDown: ignore,
 };
 
 const active: Table = {
@@ -283,6 +295,7 @@ const OPENED: Table = {
   OpenCollisionDump: collisionDump,
   NotifMsgVerErr: notifVerErr,
   NotifMsg: notifMsg,
+  BfdDown: bfdDown,
 };
 
 const openSent: Table = {
@@ -332,6 +345,9 @@ const established: Table = {
   UpdateMsg: (s, e) => stay(s, ...restartHold(s), { type: 'deliverUpdate', update: e.update }),
   UpdateMsgErr: (s, e, c) =>
     toIdle(s, c, { reason: 'updateMessageError', send: note(ErrorCode.UpdateMessage, e.subcode, e.data ?? EMPTY) }),
+  // RFC 7313 5: ROUTE-REFRESH Message Error, then close (before Established it is an FSM error).
+  RouteRefreshMsgErr: (s, e, c) =>
+    toIdle(s, c, { reason: 'routeRefreshMessageError', send: note(ErrorCode.RouteRefreshMessage, e.subcode, e.data ?? EMPTY) }),
   // An OPEN, valid or not, is unexpected on an Established connection (RFC 6608).
   BGPOpenMsgErr: (s, e, c) => fsmError(s, e, c),
 };

@@ -64,7 +64,7 @@ export interface Notification {
   readonly data: Uint8Array;
 }
 
-/** RFC 4271 4.5 error codes. */
+/** RFC 4271 4.5 error codes (7 from RFC 7313 5). */
 export const ErrorCode = {
   MessageHeader: 1,
   OpenMessage: 2,
@@ -72,6 +72,7 @@ export const ErrorCode = {
   HoldTimerExpired: 4,
   FsmError: 5,
   Cease: 6,
+  RouteRefreshMessage: 7,
 } as const;
 
 /** RFC 4271 6.2 (and RFC 5492) OPEN Message Error subcodes. */
@@ -92,7 +93,7 @@ export const FsmErrorSubcode = {
   UnexpectedMessageInEstablished: 3,
 } as const;
 
-/** RFC 4486 (and RFC 8538) Cease subcodes. */
+/** RFC 4486 (RFC 8538, RFC 9384) Cease subcodes. */
 export const CeaseSubcode = {
   MaximumPrefixesReached: 1,
   AdministrativeShutdown: 2,
@@ -103,6 +104,7 @@ export const CeaseSubcode = {
   ConnectionCollisionResolution: 7,
   OutOfResources: 8,
   HardReset: 9,
+  BfdDown: 10,
 } as const;
 
 /** RFC 6793: the 2-octet placeholder for an AS number that needs 4 octets. */
@@ -149,7 +151,15 @@ export type SessionEvent<U = unknown> =
   | { readonly type: 'NotifMsg'; readonly notification: Notification }
   | { readonly type: 'KeepAliveMsg' }
   | { readonly type: 'UpdateMsg'; readonly update: U }
-  | { readonly type: 'UpdateMsgErr'; readonly subcode: number; readonly data?: Uint8Array };
+  | { readonly type: 'UpdateMsgErr'; readonly subcode: number; readonly data?: Uint8Array }
+  /** Not an RFC 4271 event: a malformed ROUTE-REFRESH (RFC 7313 5, ROUTE-REFRESH Message Error). */
+  | { readonly type: 'RouteRefreshMsgErr'; readonly subcode: number; readonly data?: Uint8Array }
+  /**
+   * Not an RFC 4271 event: the BFD session protecting this BGP session went Down. RFC 5882
+   * §4.2 asks the client protocol to act on it at once (not wait for its own timers); RFC 9384
+   * gives the Cease subcode to send.
+   */
+  | { readonly type: 'BfdDown' };
 
 /** Every event name. */
 export type SessionEventType = SessionEvent['type'];
@@ -196,7 +206,9 @@ export type SessionDownReason =
   | 'openMessageError'
   | 'messageHeaderError'
   | 'updateMessageError'
+  | 'routeRefreshMessageError'
   | 'collisionResolution'
+  | 'bfdDown'
   | 'fsmError'
   | 'unexpectedEvent';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BgpCodecError } from '../codec/errors.js';
 import { packUpdates } from '../codec/pack.js';
 import { formatPrefix } from '../codec/prefix.js';
-import { AdjRibOut, buildRib, diffRib, normalizeRoute, parseLargeCommunity, toAdvertisements, type PeerRoute } from './adjribout.js';
+import { AdjRibOut, buildRib, diffRib, normalizeRoute, parseLargeCommunity, toAdvertisements, withGracefulShutdown, type PeerRoute } from './adjribout.js';
 
 const r = (prefix: string, extra: Partial<PeerRoute> = {}): PeerRoute => ({ prefix, nextHop: '192.0.2.1', ...extra });
 const keys = (prefixes: readonly { length: number; bytes: Uint8Array; afi: 'ipv4' | 'ipv6' }[]): string[] => prefixes.map(formatPrefix);
@@ -106,5 +106,18 @@ describe('toAdvertisements', () => {
     expect(v4?.attrs).toMatchObject({ asPath: [], localPref: 200 });
     expect(v6?.attrs).toMatchObject({ asPath: [], mpReach: { afi: 'ipv6', nextHop: '2001:db8::ff', nlri: [] } });
     expect(v6?.attrs.nextHop).toBeUndefined();
+  });
+});
+
+describe('withGracefulShutdown', () => {
+  it('adds GRACEFUL_SHUTDOWN (RFC 8326) once, keeps communities sorted, and keeps shared attributes shared', () => {
+    const [a, b, c] = [...buildRib([
+      { prefix: '198.51.100.1/32', nextHop: '192.0.2.1', communities: ['65535:1', '64512:9'] },
+      { prefix: '198.51.100.2/32', nextHop: '192.0.2.1', communities: ['64512:9', '65535:1'] },
+      { prefix: '198.51.100.3/32', nextHop: '192.0.2.1', communities: ['65535:0'] },
+    ]).values()].map(withGracefulShutdown);
+    expect(a?.communities).toEqual([0xfc00_0009, 0xffff_0000, 0xffff_0001]);
+    expect(a?.attrKey).toBe(b?.attrKey);
+    expect(c?.communities).toEqual([0xffff_0000]);
   });
 });

@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 
+import { WellKnownCommunity } from '../codec/constants.js';
 import { BgpCodecError } from '../codec/errors.js';
 import { formatAddress, formatPrefix, parseAddress, parseCommunity, parsePrefix } from '../codec/prefix.js';
 import type { RouteAdvertisement } from '../codec/pack.js';
@@ -169,6 +170,17 @@ function routeAttributes(route: RibRoute, ctx: AttributeContext): PathAttributes
   if (route.communities.length > 0) attrs.communities = [...route.communities];
   if (route.largeCommunities.length > 0) attrs.largeCommunities = [...route.largeCommunities];
   return attrs;
+}
+
+/**
+ * The route as re-advertised before a graceful shutdown (RFC 8326 §4): with the well-known
+ * GRACEFUL_SHUTDOWN community (65535:0) added, so that receivers lower its preference and move
+ * traffic away before the withdrawal. Routes that share attributes keep sharing them.
+ */
+export function withGracefulShutdown(route: RibRoute): RibRoute {
+  const gshut = WellKnownCommunity.GRACEFUL_SHUTDOWN;
+  if (route.communities.includes(gshut)) return route;
+  return { ...route, communities: [...route.communities, gshut].sort((a, b) => a - b), attrKey: `${route.attrKey}+gshut` };
 }
 
 /**

@@ -351,7 +351,8 @@ export class BgpController {
   async #openSession(cfg: SessionConfig, fp: string, password: string | undefined): Promise<Session> {
     const peer = new BgpPeer({
       localAsn: cfg.localAsn,
-      peerAsn: cfg.peerAsn ?? (cfg.dynamicAsn === 'internal' ? cfg.localAsn : 0),
+      // dynamicASN: accept the AS the peer's OPEN carries (internal: ours; external: any other).
+      peerAsn: cfg.peerAsn ?? cfg.dynamicAsn ?? 'external',
       peerAddress: cfg.peerAddress,
       port: cfg.port,
       ...(cfg.localAddress !== undefined ? { localAddress: cfg.localAddress } : {}),

@@ -6,7 +6,7 @@
  * Peering (our side AS 4200000001, a 4-octet ASN, RFC 6793):
  *   frr    AS 64512, eBGP. node-1: graceful restart (RFC 4724); node-2: BFD 100 ms x 3 and MD5.
  *   bird   AS 4200000001, iBGP (LOCAL_PREF is sent to internal peers only).
- *   gobgp  AS 64514, eBGP.
+ *   gobgp  AS 64514, eBGP, configured with dynamicASN: external (the AS comes from its OPEN).
  * IPv6 routes ride the IPv4 sessions (dualStackAddressFamily, RFC 4760).
  * Root only (network namespaces); tears everything down even when a test fails.
  */
@@ -68,7 +68,8 @@ suite('speaker BGP mode with FRR, BIRD and GoBGP', () => {
     await bed.apply('BGPPeer', 'bgppeers', 'frr-1', { ...common, peerASN: 64512, peerAddress: addr('frr'), enableGracefulRestart: true, nodeSelectors: on('node-1') });
     await bed.apply('BGPPeer', 'bgppeers', 'frr-2', { ...common, peerASN: 64512, peerAddress: addr('frr'), bfdProfile: 'fast', passwordSecret: { name: 'frr-md5' }, nodeSelectors: on('node-2') });
     await bed.apply('BGPPeer', 'bgppeers', 'bird', { ...common, peerASN: OUR_ASN, peerAddress: addr('bird') });
-    await bed.apply('BGPPeer', 'bgppeers', 'gobgp', { ...common, peerASN: 64514, peerAddress: addr('gobgp') });
+    // dynamicASN: the AS is taken from GoBGP's OPEN.
+    await bed.apply('BGPPeer', 'bgppeers', 'gobgp', { ...common, dynamicASN: 'external', peerAddress: addr('gobgp') });
     await bed.apply('BGPAdvertisement', 'bgpadvertisements', 'lab', { ipAddressPools: ['lab'], communities: ['64512:100', 'gold'], localPref: 250 });
     await bed.apply('BGPAdvertisement', 'bgpadvertisements', 'agg', { ipAddressPools: ['agg'], aggregationLength: 28 });
     await bed.startSpeakers();

@@ -80,6 +80,17 @@ describe('checkOpen', () => {
     expect(checkOpen(message, config)).toMatchObject({ ok: false, reason, notification: { code: 2, subcode } });
   });
 
+  it('accepts the AS from the OPEN with a dynamic peer AS: internal only ours, external any other', () => {
+    const internal = sessionConfig({ localAsn: 64512, peerAsn: 'internal', localBgpId: 1 });
+    expect(checkOpen(open({ asn: 64512 }), internal)).toMatchObject({ ok: true, negotiated: { peerAsn: 64512, ibgp: true } });
+    expect(checkOpen(open({ asn: 64513 }), internal)).toMatchObject({ ok: false, reason: 'badPeerAs' });
+    const external = sessionConfig({ localAsn: 64512, peerAsn: 'external', localBgpId: 1 });
+    expect(checkOpen(open({ asn: 65001 }), external)).toMatchObject({ ok: true, negotiated: { peerAsn: 65001, ibgp: false } });
+    expect(checkOpen(open({ asn: 23456, capabilities: { fourOctetAsn: 4_200_000_000 } }), external)).toMatchObject({ ok: true, negotiated: { peerAsn: 4_200_000_000 } });
+    expect(checkOpen(open({ asn: 64512 }), external)).toMatchObject({ ok: false, reason: 'badPeerAs' });
+    expect(() => sessionConfig({ localAsn: 64512, peerAsn: 0, localBgpId: 1 })).toThrow(RangeError);
+  });
+
   it('takes the peer AS from the 4-octet AS capability (RFC 6793)', () => {
     const cfg = sessionConfig({ localAsn: 64512, peerAsn: 4_200_000_000, localBgpId: 1 });
     expect(checkOpen(open({ asn: 23456, capabilities: { fourOctetAsn: 4_200_000_000 } }), cfg)).toMatchObject({

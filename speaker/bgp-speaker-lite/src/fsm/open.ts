@@ -56,7 +56,8 @@ export function sessionConfig(input: SessionConfigInput): SessionConfig {
   };
   const problems: string[] = [];
   if (!isU32(config.localAsn) || config.localAsn === 0) problems.push(`localAsn ${config.localAsn}`);
-  if (!isU32(config.peerAsn) || config.peerAsn === 0) problems.push(`peerAsn ${config.peerAsn}`);
+  const peer = config.peerAsn;
+  if (peer !== 'internal' && peer !== 'external' && (!isU32(peer) || peer === 0)) problems.push(`peerAsn ${String(peer)}`);
   if (!isU32(config.localBgpId) || config.localBgpId === 0) problems.push(`localBgpId ${config.localBgpId}`);
   // RFC 4271 4.2: the Hold Time MUST be either zero or at least three seconds.
   const hold = config.holdTimeSec;
@@ -122,14 +123,16 @@ export function checkOpen(open: OpenMessage, config: SessionConfig): OpenCheck {
   const fourOctet = open.capabilities.fourOctetAsn;
   // RFC 6793 4.1: a 4-octet AS that fits in 2 octets is also carried in My AS, so they must agree.
   const asFieldsDisagree = fourOctet !== undefined && fourOctet <= 0xffff && open.asn !== fourOctet;
-  if (peerAsn !== config.peerAsn || asFieldsDisagree) {
+  const expected = config.peerAsn;
+  const asnOk = expected === 'internal' ? peerAsn === config.localAsn : expected === 'external' ? peerAsn !== config.localAsn && peerAsn !== 0 : peerAsn === expected;
+  if (!asnOk || asFieldsDisagree) {
     return openError('badPeerAs', OpenErrorSubcode.BadPeerAs);
   }
   // RFC 4271 6.2: a Hold Time of one or two seconds MUST be rejected.
   if (open.holdTime === 1 || open.holdTime === 2 || !Number.isInteger(open.holdTime) || open.holdTime < 0) {
     return openError('unacceptableHoldTime', OpenErrorSubcode.UnacceptableHoldTime);
   }
-  const ibgp = config.localAsn === config.peerAsn;
+  const ibgp = config.localAsn === peerAsn;
   // RFC 6286 2.2: zero is never valid; equal to ours is invalid from an internal peer only
   // (identifiers need to be unique within an AS; an eBGP collision tie is broken by AS number).
   if (!isU32(open.bgpId) || open.bgpId === 0 || (ibgp && open.bgpId === config.localBgpId)) {

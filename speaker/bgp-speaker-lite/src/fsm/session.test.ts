@@ -165,7 +165,7 @@ describe('Session: connection collision', () => {
       localBgpId,
       remoteBgpId: peerOpen().bgpId,
       localAsn: cfg.localAsn,
-      remoteAsn: cfg.peerAsn,
+      remoteAsn: cfg.peerAsn as number,
       initiated: initiated.session.state.name,
       accepted: accepted.session.state.name,
     });

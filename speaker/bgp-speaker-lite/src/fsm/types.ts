@@ -271,10 +271,16 @@ export interface SessionState {
   readonly negotiated?: Negotiated;
 }
 
+/**
+ * The peer's AS: a number, or taken from its OPEN (MetalLB's `dynamicASN`): `internal` accepts
+ * only our own AS (iBGP), `external` any other (eBGP).
+ */
+export type PeerAsn = number | 'internal' | 'external';
+
 /** Session configuration with every default filled in; build it with `sessionConfig`. */
 export interface SessionConfig {
   readonly localAsn: number;
-  readonly peerAsn: number;
+  readonly peerAsn: PeerAsn;
   /** Our BGP Identifier, unsigned 32-bit, non-zero. */
   readonly localBgpId: number;
   /** Hold time we propose, seconds: 0 or at least 3. */

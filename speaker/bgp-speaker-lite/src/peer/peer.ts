@@ -60,7 +60,8 @@ export interface GracefulRestartOptions {
 /** Options of {@link BgpPeer}. */
 export interface BgpPeerOptions {
   readonly localAsn: number;
-  readonly peerAsn: number;
+  /** A number, or `internal`/`external` to accept the AS from the peer's OPEN (see `fsm.PeerAsn`). */
+  readonly peerAsn: fsm.PeerAsn;
   /** Source address of our TCP connections. */
   readonly localAddress?: string;
   /** The peer's IP address; also what a {@link BgpListener} matches incoming connections by. */

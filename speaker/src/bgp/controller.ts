@@ -383,7 +383,15 @@ export class BgpController {
     peer.on('state', () => this.#queue.add(`${SESSION}${name}`));
     this.#sessions.set(name, s);
     peer.start();
-    if (cfg.bfd) await this.#startBfd(s);
+    if (cfg.bfd) {
+      try {
+        await this.#startBfd(s);
+      } catch (err) {
+        // BGP runs without BFD rather than not at all; the hold timer still detects failures.
+        s.lastError = `BFD not running: ${errorMessage(err)}`;
+        this.#log.warn({ event: 'bfdFailed', peer: name, err: errorMessage(err) }, 'cannot start BFD; the session runs on its hold timer alone');
+      }
+    }
     this.#log.info({ event: 'bgpSessionOpened', peer: name, address: cfg.peerAddress, bfd: cfg.bfd !== undefined }, 'BGP session configured');
     return s;
   }

@@ -183,27 +183,29 @@ interface MutableRoute {
   localPref: number | undefined;
 }
 
-/** Plans BGP for `w.node`. */
-export function planBgp(w: BgpWorld): BgpPlan {
-  const problems: BgpProblem[] = [];
-  let self: NodeView | undefined;
+function findSelf(w: BgpWorld): NodeView | undefined {
   for (const raw of w.nodes) {
     const n = nodeView(raw);
-    if (n?.name === w.node) self = n;
+    if (n?.name === w.node) return n;
   }
+  return undefined;
+}
 
-  // Community aliases: the first definition of a name wins, by object name, so the result is stable.
+/** Community aliases: the first definition of a name wins, by object name, so the result is stable. */
+function communityAliases(communities: Iterable<Community>): Map<string, string> {
   const aliases = new Map<string, string>();
-  for (const c of [...w.communities].sort((a, b) => compareStrings(nameOf(a), nameOf(b)))) {
+  for (const c of [...communities].sort((a, b) => compareStrings(nameOf(a), nameOf(b)))) {
     for (const a of c.spec.communities ?? []) if (!aliases.has(a.name)) aliases.set(a.name, a.value);
   }
+  return aliases;
+}
+
+/** Sessions: the peers whose nodeSelectors select this node, with their BFD profiles. */
+function planSessions(w: BgpWorld, self: NodeView | undefined, problems: BgpProblem[]): Map<string, SessionPlan> {
   const bfdProfiles = new Map<string, BFDProfileSpec>();
   for (const p of w.bfdProfiles) bfdProfiles.set(nameOf(p), p.spec);
-
-  // Sessions: peers whose nodeSelectors select this node.
   const sessions = new Map<string, SessionPlan>();
-  const peers = [...w.peers].sort((a, b) => compareStrings(nameOf(a), nameOf(b)));
-  for (const p of peers) {
+  for (const p of [...w.peers].sort((a, b) => compareStrings(nameOf(a), nameOf(b)))) {
     const name = nameOf(p);
     if (name === '' || self === undefined || !selectsNode(p.spec.nodeSelectors, self)) continue;
     const profileName = p.spec.bfdProfile;
@@ -213,20 +215,23 @@ export function planBgp(w: BgpWorld): BgpPlan {
     }
     sessions.set(name, { name, spec: p.spec, bfd, families: sessionFamilies(p.spec) });
   }
+  return sessions;
+}
 
-  const pools: PoolInfo[] = [];
-  for (const p of w.pools) {
+function poolInfos(pools: Iterable<IPAddressPool>): PoolInfo[] {
+  const out: PoolInfo[] = [];
+  for (const p of pools) {
     const name = nameOf(p);
     if (name === '') continue;
     const ranges = p.spec.addresses.map(parsePoolAddress).filter((r): r is IPRange => !isAddressParseError(r));
-    pools.push({ name, labels: p.metadata.labels ?? {}, ranges });
+    out.push({ name, labels: p.metadata.labels ?? {}, ranges });
   }
-  pools.sort((a, b) => compareStrings(a.name, b.name));
-  const poolsByName = new Map(pools.map((p) => [p.name, p]));
-  const ads = [...w.advertisements].sort((a, b) => compareStrings(nameOf(a), nameOf(b)));
+  return out.sort((a, b) => compareStrings(a.name, b.name));
+}
 
-  // Community refs per advertisement, resolved once; unknown ones are reported, and the route goes out without them.
-  const adCommunities = new Map<string, { standard: string[]; large: string[] }>();
+/** Community refs per advertisement, resolved once; unknown ones are reported, and routes go out without them. */
+function adCommunities(ads: readonly BGPAdvertisement[], aliases: ReadonlyMap<string, string>, problems: BgpProblem[]): Map<string, { standard: string[]; large: string[] }> {
+  const out = new Map<string, { standard: string[]; large: string[] }>();
   for (const ad of ads) {
     const r = resolveCommunities(ad.spec.communities ?? [], aliases);
     if (r.unknown.length > 0) {
@@ -237,10 +242,13 @@ export function planBgp(w: BgpWorld): BgpPlan {
         message: `communities ${r.unknown.join(', ')} are neither A:B, large:A:B:C nor an alias of a Community: announced without them`,
       });
     }
-    adCommunities.set(nameOf(ad), r);
+    out.set(nameOf(ad), r);
   }
+  return out;
+}
 
-  // IPs from announceable Services.
+/** Announceable Services by IP: type LoadBalancer, our class, not being deleted, with IPs in status. */
+function servicesByIP(w: BgpWorld): Array<{ ip: IP; services: ServiceView[] }> {
   const byIP = new Map<string, { ip: IP; services: ServiceView[] }>();
   for (const raw of w.services) {
     const s = serviceView(raw);
@@ -252,116 +260,111 @@ export function planBgp(w: BgpWorld): BgpPlan {
       e.services.push(s);
     }
   }
+  for (const e of byIP.values()) e.services.sort((a, b) => compareStrings(a.key, b.key));
+  return [...byIP.values()].sort((a, b) => compareIPs(a.ip, b.ip));
+}
+
+/** The IP's pool: the one a Service's annotation names if it holds the IP, else the first by name that does. */
+function poolOf(ip: IP, services: readonly ServiceView[], pools: readonly PoolInfo[], byName: ReadonlyMap<string, PoolInfo>): PoolInfo | undefined {
+  const holds = (p: PoolInfo): boolean => p.ranges.some((r) => rangeContains(r, ip));
+  for (const s of services) {
+    const named = s.allocatedFrom === undefined ? undefined : byName.get(s.allocatedFrom);
+    if (named !== undefined && holds(named)) return named;
+  }
+  return pools.find(holds);
+}
+
+/** The node-level rules, in order. */
+function nodeReason(self: NodeView | undefined): BgpIPReason | undefined {
+  if (self === undefined) return 'nodeNotFound';
+  if (self.networkUnavailable) return 'networkUnavailable';
+  if (Object.prototype.hasOwnProperty.call(self.labels, EXCLUDE_FROM_LB_LABEL)) return 'excludedByLabel';
+  return undefined;
+}
+
+/** The endpoint rules: some Service serves; every serving Local Service has an endpoint here. */
+function endpointReason(services: readonly ServiceView[], node: string, epOf: (s: ServiceView) => ServiceEndpoints): BgpIPReason | undefined {
+  // A Service without endpoints anywhere does not hold back an IP it shares with one that has them.
+  const serving = services.filter((s) => epOf(s).serving);
+  if (serving.length === 0) return 'noServingEndpoints';
+  if (serving.some((s) => s.trafficPolicy === 'Local' && !epOf(s).nodes.has(node))) return 'noLocalEndpoint';
+  return undefined;
+}
+
+/** Adds the IP's routes to each peer its advertisements select; returns those peers. */
+function addRoutes(ip: IP, ads: readonly BGPAdvertisement[], sessions: ReadonlyMap<string, SessionPlan>, routes: Map<string, Map<string, MutableRoute>>, comms: ReadonlyMap<string, { standard: string[]; large: string[] }>): Set<string> {
+  const to = new Set<string>();
+  for (const ad of ads) {
+    const wanted = ad.spec.peers ?? [];
+    const prefix = aggregate(ip, ip.family === 4 ? ad.spec.aggregationLength : ad.spec.aggregationLengthV6);
+    const comm = comms.get(nameOf(ad)) ?? { standard: [], large: [] };
+    for (const [peerName, session] of sessions) {
+      if ((wanted.length > 0 && !wanted.includes(peerName)) || !session.families.includes(ip.family)) continue;
+      to.add(peerName);
+      const table = routes.get(peerName);
+      if (table === undefined) continue;
+      let route = table.get(prefix);
+      if (route === undefined) table.set(prefix, (route = { prefix, family: ip.family, communities: new Set(), large: new Set(), localPref: undefined }));
+      for (const c of comm.standard) route.communities.add(c);
+      for (const c of comm.large) route.large.add(c);
+      const lp = ad.spec.localPref;
+      if (lp !== undefined && (route.localPref === undefined || lp > route.localPref)) route.localPref = lp;
+    }
+  }
+  return to;
+}
+
+function freezeRoutes(routes: Map<string, Map<string, MutableRoute>>): Map<string, RouteIntent[]> {
+  const out = new Map<string, RouteIntent[]>();
+  for (const [peer, table] of routes) {
+    const list = [...table.values()].map((r) => ({
+      prefix: r.prefix,
+      family: r.family,
+      communities: [...r.communities].sort(compareStrings),
+      largeCommunities: [...r.large].sort(compareStrings),
+      localPref: r.localPref,
+    }));
+    out.set(peer, list.sort((a, b) => a.family - b.family || compareStrings(a.prefix, b.prefix)));
+  }
+  return out;
+}
+
+/** Plans BGP for `w.node`. */
+export function planBgp(w: BgpWorld): BgpPlan {
+  const problems: BgpProblem[] = [];
+  const self = findSelf(w);
+  const sessions = planSessions(w, self, problems);
+  const pools = poolInfos(w.pools);
+  const poolsByName = new Map(pools.map((p) => [p.name, p]));
+  const ads = [...w.advertisements].sort((a, b) => compareStrings(nameOf(a), nameOf(b)));
+  const comms = adCommunities(ads, communityAliases(w.communities), problems);
   const endpoints = endpointsByService(w.endpointSlices);
   const none: ServiceEndpoints = { serving: false, nodes: new Set() };
   const epOf = (s: ServiceView): ServiceEndpoints => endpoints.get(s.key) ?? none;
 
-  const routes = new Map<string, Map<string, MutableRoute>>();
-  for (const name of sessions.keys()) routes.set(name, new Map());
+  const routes = new Map<string, Map<string, MutableRoute>>([...sessions.keys()].map((n) => [n, new Map()]));
   const ips = new Map<string, BgpIPPlan>();
   const servicePeers = new Map<string, Set<string>>();
-
-  for (const { ip, services } of [...byIP.values()].sort((a, b) => compareIPs(a.ip, b.ip))) {
-    services.sort((a, b) => compareStrings(a.key, b.key));
-    const serviceKeys = services.map((s) => s.key);
-    const holds = (p: PoolInfo): boolean => p.ranges.some((r) => rangeContains(r, ip));
-    let pool: PoolInfo | undefined;
-    for (const s of services) {
-      const named = s.allocatedFrom === undefined ? undefined : poolsByName.get(s.allocatedFrom);
-      if (named !== undefined && holds(named)) {
-        pool = named;
-        break;
-      }
+  for (const { ip, services } of servicesByIP(w)) {
+    const pool = poolOf(ip, services, pools, poolsByName);
+    const poolAds = pool === undefined ? [] : ads.filter((ad) => selectsPool(ad, pool));
+    const nodeAds = self === undefined ? [] : poolAds.filter((ad) => selectsNode(ad.spec.nodeSelectors, self));
+    let reason: BgpIPReason | undefined =
+      pool === undefined ? 'notInAnyPool' : poolAds.length === 0 ? 'noBGPAdvertisement' : (nodeReason(self) ?? (nodeAds.length === 0 ? 'nodeNotSelected' : endpointReason(services, w.node, epOf)));
+    let peers: string[] = [];
+    if (reason === undefined) {
+      peers = [...addRoutes(ip, nodeAds, sessions, routes, comms)].sort(compareStrings);
+      reason = peers.length === 0 ? 'noPeer' : 'announced';
     }
-    pool ??= pools.find(holds);
-    const decide = (reason: BgpIPReason, to: readonly string[] = []): void => {
-      ips.set(ipKey(ip), { ip, pool: pool?.name, services: serviceKeys, reason, peers: to });
-    };
-    if (pool === undefined) {
-      decide('notInAnyPool');
-      continue;
-    }
-    const poolAds = ads.filter((ad) => selectsPool(ad, pool));
-    if (poolAds.length === 0) {
-      decide('noBGPAdvertisement');
-      continue;
-    }
-    if (self === undefined) {
-      decide('nodeNotFound');
-      continue;
-    }
-    if (self.networkUnavailable) {
-      decide('networkUnavailable');
-      continue;
-    }
-    if (Object.prototype.hasOwnProperty.call(self.labels, EXCLUDE_FROM_LB_LABEL)) {
-      decide('excludedByLabel');
-      continue;
-    }
-    const nodeAds = poolAds.filter((ad) => selectsNode(ad.spec.nodeSelectors, self));
-    if (nodeAds.length === 0) {
-      decide('nodeNotSelected');
-      continue;
-    }
-    // A Service without endpoints anywhere does not hold back an IP it shares with one that has them.
-    const serving = services.filter((s) => epOf(s).serving);
-    if (serving.length === 0) {
-      decide('noServingEndpoints');
-      continue;
-    }
-    if (serving.some((s) => s.trafficPolicy === 'Local' && !epOf(s).nodes.has(w.node))) {
-      decide('noLocalEndpoint');
-      continue;
-    }
-    const to = new Set<string>();
-    for (const ad of nodeAds) {
-      const wanted = ad.spec.peers ?? [];
-      const length = ip.family === 4 ? ad.spec.aggregationLength : ad.spec.aggregationLengthV6;
-      const prefix = aggregate(ip, length);
-      const comm = adCommunities.get(nameOf(ad)) ?? { standard: [], large: [] };
-      for (const [peerName, session] of sessions) {
-        if (wanted.length > 0 && !wanted.includes(peerName)) continue;
-        if (!session.families.includes(ip.family)) continue;
-        to.add(peerName);
-        const table = routes.get(peerName);
-        if (table === undefined) continue;
-        let route = table.get(prefix);
-        if (route === undefined) table.set(prefix, (route = { prefix, family: ip.family, communities: new Set(), large: new Set(), localPref: undefined }));
-        for (const c of comm.standard) route.communities.add(c);
-        for (const c of comm.large) route.large.add(c);
-        const lp = ad.spec.localPref;
-        if (lp !== undefined && (route.localPref === undefined || lp > route.localPref)) route.localPref = lp;
-      }
-    }
-    if (to.size === 0) {
-      decide('noPeer');
-      continue;
-    }
-    const sorted = [...to].sort(compareStrings);
-    decide('announced', sorted);
-    for (const s of services) {
+    ips.set(ipKey(ip), { ip, pool: pool?.name, services: services.map((s) => s.key), reason, peers });
+    for (const s of reason === 'announced' ? services : []) {
       let set = servicePeers.get(s.key);
       if (set === undefined) servicePeers.set(s.key, (set = new Set()));
-      for (const p of sorted) set.add(p);
+      for (const p of peers) set.add(p);
     }
   }
 
-  const frozenRoutes = new Map<string, RouteIntent[]>();
-  for (const [peer, table] of routes) {
-    frozenRoutes.set(
-      peer,
-      [...table.values()]
-        .map((r) => ({
-          prefix: r.prefix,
-          family: r.family,
-          communities: [...r.communities].sort(compareStrings),
-          largeCommunities: [...r.large].sort(compareStrings),
-          localPref: r.localPref,
-        }))
-        .sort((a, b) => a.family - b.family || compareStrings(a.prefix, b.prefix)),
-    );
-  }
   const frozenServices = new Map<string, string[]>();
   for (const [k, set] of [...servicePeers].sort((a, b) => compareStrings(a[0], b[0]))) frozenServices.set(k, [...set].sort(compareStrings));
-  return { sessions, routes: frozenRoutes, ips, services: frozenServices, problems };
+  return { sessions, routes: freezeRoutes(routes), ips, services: frozenServices, problems };
 }

@@ -259,7 +259,15 @@ export class BgpController {
     const previous = this.#plan;
     this.#plan = plan;
     this.#reportProblems(plan);
-    const addresses = nodeAddresses(i.nodes.get(undefined, this.#o.node));
+    const failure = await this.#reconcileSessions(plan);
+    this.#diffServices(previous, plan);
+    if (failure !== undefined) return retry('bgp', failure);
+    return ok();
+  }
+
+  /** Makes the sessions match the plan; returns the first failure (the rest still applied). */
+  async #reconcileSessions(plan: BgpPlan): Promise<unknown> {
+    const addresses = nodeAddresses(this.#o.informers.nodes.get(undefined, this.#o.node));
     let failure: unknown;
 
     // Sessions gone or changed: close (Cease), and forget their status objects.
@@ -310,7 +318,11 @@ export class BgpController {
       }
       this.#queue.add(`${SESSION}${name}`);
     }
+    return failure;
+  }
 
+  /** Status work and Events for Services whose announcement changed. */
+  #diffServices(previous: BgpPlan | undefined, plan: BgpPlan): void {
     // Service statuses and Events for what changed.
     const before = previous?.services ?? new Map<string, readonly string[]>();
     for (const svc of new Set([...before.keys(), ...plan.services.keys()])) {
@@ -325,8 +337,6 @@ export class BgpController {
       const s = st.status as { serviceNamespace?: string; serviceName?: string } | undefined;
       if (s?.serviceNamespace && s.serviceName && !plan.services.has(`${s.serviceNamespace}/${s.serviceName}`)) this.#queue.add(`${SVC}${s.serviceNamespace}/${s.serviceName}`);
     }
-    if (failure !== undefined) return retry('bgp', failure);
-    return ok();
   }
 
   async #password(spec: { password?: string | undefined; passwordSecret?: { name?: string | undefined } | undefined }): Promise<string | undefined> {

@@ -42,3 +42,4 @@ export {
   type WorkQueueOptions,
 } from './workqueue.js';
 export { PooledKubeConfig } from './pooled.js';
+export { RawJsonClient, type RawResponse } from './raw.js';

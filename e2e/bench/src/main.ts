@@ -4,10 +4,12 @@
  * on stdout (progress on stderr). Each benchmark measures a peer or a ceiling in
  * the same run and reports Herald's ratio to it.
  */
+import { benchBgp } from './bgp.js';
 import { benchController } from './controller.js';
 import { benchL2Failover } from './l2-failover.js';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<Record<string, unknown>>> = {
+  bgp: benchBgp,
   controller: benchController,
   'l2-failover': benchL2Failover,
 };

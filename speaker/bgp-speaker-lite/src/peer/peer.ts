@@ -26,7 +26,7 @@ import { AS_TRANS, CeaseSubcode, ErrorCode, OpenMessageSubcode } from '../codec/
 import { decodeMessage } from '../codec/decode.js';
 import { encodeMessage, shutdownCommunicationData } from '../codec/encode.js';
 import { maxMessageLength } from '../codec/header.js';
-import { endOfRib, packUpdates } from '../codec/pack.js';
+import { endOfRib, packUpdates, type PackContext } from '../codec/pack.js';
 import { formatIpv4, parseIpv4 } from '../codec/prefix.js';
 import type { Afi, BgpMessage, DecodeResult, OpenMessage as WireOpen, Prefix, UpdateMessage } from '../codec/types.js';
 import * as fsm from '../fsm/index.js';
@@ -288,6 +288,13 @@ export class BgpPeer {
   #everEstablished = false;
   /** RFC 8326: routes go out with GRACEFUL_SHUTDOWN. */
   #gracefulShutdown = false;
+  /**
+   * The whole Adj-RIB-Out packed and encoded before the session is up, for the context we
+   * expect it to negotiate: a session that comes up (again) then sends its initial UPDATEs
+   * (RFC 4271 §9.2) without packing thousands of routes on the critical path. Dropped when
+   * the routes change; not used when the negotiation differs from the guess.
+   */
+  #initial: { readonly key: string; readonly frames: readonly Uint8Array[]; readonly prefixes: number } | undefined;
   /** Routes have been withdrawn for shutdown: send none. */
   #quiesced = false;
   /** Close connections at once instead of flushing (BFD Down). */
@@ -452,7 +459,9 @@ export class BgpPeer {
    */
   setRoutes(routes: readonly PeerRoute[]): RibDiff {
     const diff = this.#rib.replace(routes);
+    if (diff.announce.length > 0 || diff.withdraw.length > 0) this.#initial = undefined;
     if (this.#negotiated !== undefined) this.#sendRoutes(diff.announce, diff.withdraw);
+    else this.#prepareInitial();
     return diff;
   }
 
@@ -713,7 +722,12 @@ export class BgpPeer {
       'BGP session established',
     );
     for (const fn of this.#listeners.established) fn(negotiated);
-    this.#sendRoutes([...this.#rib.routes], []);
+    const initial = this.#initial;
+    if (initial !== undefined && !this.#quiesced && initial.key === this.#contextKey(this.#families(), negotiated.ibgp, conn.ctx)) {
+      for (const frame of initial.frames) conn.write(frame);
+      this.#counters.updatesSent += initial.frames.length;
+      this.#counters.prefixesAdvertised += initial.prefixes;
+    } else this.#sendRoutes([...this.#rib.routes], []);
     // RFC 4724 §2: End-of-RIB after the initial update, one per family.
     for (const afi of this.#families()) this.#send(link, endOfRib(afi));
   }
@@ -745,6 +759,8 @@ export class BgpPeer {
     };
     this.#log?.warn({ event: 'bgpDown', ...fields }, 'BGP session down');
     for (const fn of this.#listeners.down) fn(down);
+    // Off the event that took the session down: the next session's UPDATEs, ready in advance.
+    setImmediate(() => this.#prepareInitial());
   }
 
   #families(): Set<Afi> {
@@ -756,22 +772,50 @@ export class BgpPeer {
     return out;
   }
 
+  /** What packing depends on, as one comparable string. */
+  #contextKey(families: ReadonlySet<Afi>, ibgp: boolean, ctx: PackContext): string {
+    return JSON.stringify([[...families].sort(), ibgp, ctx.fourOctetAs, ctx.extendedMessages, this.#gracefulShutdown]);
+  }
+
+  /** The routes of `families` as UPDATEs for a session with `ibgp` and `ctx`. Throws only on attributes too large for any message. */
+  #pack(announce: readonly RibRoute[], withdraw: readonly Prefix[], families: ReadonlySet<Afi>, ibgp: boolean, ctx: PackContext): UpdateMessage[] {
+    const chosen = announce.filter((r) => families.has(r.afi));
+    const routes = toAdvertisements(this.#gracefulShutdown ? chosen.map(withGracefulShutdown) : chosen, { localAsn: this.#opts.localAsn, ibgp });
+    const withdrawn = withdraw.filter((p) => families.has(p.afi));
+    if (routes.length === 0 && withdrawn.length === 0) return [];
+    return packUpdates(routes, withdrawn, ctx);
+  }
+
+  /**
+   * Packs and encodes the whole Adj-RIB-Out for the session we expect: our configured
+   * families, iBGP when the peer AS is ours, 4-octet AS (we always offer it, RFC 6793), no
+   * extended messages (we do not offer them).
+   */
+  #prepareInitial(): void {
+    if (this.#negotiated !== undefined || this.#initial !== undefined || this.#rib.size === 0) return;
+    const peerAsn = this.#opts.peerAsn;
+    const ibgp = peerAsn === 'internal' || peerAsn === this.#opts.localAsn;
+    const ctx: PackContext = { fourOctetAs: true, extendedMessages: false };
+    const families = new Set<Afi>(this.#opts.families ?? ['ipv4']);
+    try {
+      const updates = this.#pack([...this.#rib.routes], [], families, ibgp, ctx);
+      const frames = updates.map((u) => encodeMessage(u, ctx));
+      const prefixes = updates.reduce((n, u) => n + u.nlri.length + (u.attributes.mpReach?.nlri.length ?? 0), 0);
+      this.#initial = { key: this.#contextKey(families, ibgp, ctx), frames, prefixes };
+    } catch {
+      // Sent (and reported) the usual way once Established.
+      this.#initial = undefined;
+    }
+  }
+
   /** Packs and sends announcements and withdrawals of the negotiated families on the main session. */
   #sendRoutes(announce: readonly RibRoute[], withdraw: readonly Prefix[]): void {
     const negotiated = this.#negotiated;
     const conn = this.#main.conn;
     if (negotiated === undefined || conn === undefined || this.#quiesced) return;
-    const families = this.#families();
-    const chosen = announce.filter((r) => families.has(r.afi));
-    const routes = toAdvertisements(this.#gracefulShutdown ? chosen.map(withGracefulShutdown) : chosen, {
-      localAsn: this.#opts.localAsn,
-      ibgp: negotiated.ibgp,
-    });
-    const withdrawn = withdraw.filter((p) => families.has(p.afi));
-    if (routes.length === 0 && withdrawn.length === 0) return;
     let updates: UpdateMessage[];
     try {
-      updates = packUpdates(routes, withdrawn, conn.ctx);
+      updates = this.#pack(announce, withdraw, this.#families(), negotiated.ibgp, conn.ctx);
     } catch (err) {
       // Only attributes too large for any message get here; the rest of the session is fine.
       this.#log?.warn({ event: 'bgpPackFailed', peer: this.#peerAddress, err }, 'cannot pack routes into UPDATEs');

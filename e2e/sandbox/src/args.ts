@@ -1,0 +1,47 @@
+/** The sandbox's command line, parsed through zod. Pure. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export const USAGE = [
+  'usage: npm run sandbox [-- [up] [--json] [--dir DIR] [--prefix P]]',
+  '       npm run sandbox -- down [--dir DIR]',
+  '  up    (default) bring the sandbox up, print the table, stay up until Ctrl-C or `down`',
+  '  down  stop the sandbox running from DIR (from another terminal) and remove everything',
+  '  --json        print the report as one JSON line instead of the table',
+  '  --dir DIR     state, logs and the control plane (default /tmp/herald-sandbox)',
+  '  --prefix P    namespace prefix, [a-z][a-z0-9]{1,11} (default sandbox)',
+].join('\n');
+
+export const DEFAULT_DIR = '/tmp/herald-sandbox';
+export const DEFAULT_PREFIX = 'sandbox';
+
+const argsSchema = z.object({
+  command: z.enum(['up', 'down']),
+  json: z.boolean(),
+  dir: z.string().min(1),
+  prefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'want [a-z][a-z0-9]{1,11} (it prefixes network namespace names)'),
+});
+
+export type Args = z.infer<typeof argsSchema>;
+
+/** `{ ok: true, args }` or `{ ok: false, error }` (the caller prints it with {@link USAGE}). */
+export function parseArgs(argv: readonly string[], cwd = process.cwd()): { ok: true; args: Args } | { ok: false; error: string } {
+  const raw: Record<string, unknown> = { command: 'up', json: false, dir: DEFAULT_DIR, prefix: DEFAULT_PREFIX };
+  let sawCommand = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (flag === '--json' && inline === undefined) raw['json'] = true;
+    else if (flag === '--dir' || flag === '--prefix') {
+      const v = inline ?? argv[++i];
+      if (v === undefined) return { ok: false, error: `${flag} needs a value` };
+      raw[flag.slice(2)] = v;
+    } else if (!flag.startsWith('-') && !sawCommand) {
+      raw['command'] = flag;
+      sawCommand = true;
+    } else return { ok: false, error: `unknown argument ${JSON.stringify(a)}` };
+  }
+  const r = argsSchema.safeParse(raw);
+  if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ') };
+  return { ok: true, args: { ...r.data, dir: resolve(cwd, r.data.dir) } };
+}

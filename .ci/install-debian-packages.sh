@@ -2,7 +2,7 @@
 # Installs the Debian packages Herald's tests need, only if some are missing.
 # One list, used by CI and by README's set-up step.
 set -euo pipefail
-PACKAGES=(openssl ca-certificates git iproute2 procps make g++ python3 arping ndisc6 nftables tcpdump gobgpd frr bird2 nginx)
+PACKAGES=(openssl ca-certificates git iproute2 procps make g++ python3 arping ndisc6 nftables tcpdump gobgpd frr bird2 nginx curl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -225,7 +225,12 @@ const deleteBatch = (names: readonly string[]): string => names.map((n) => `netn
 
 // Inside the LAN namespace IPv6 is off: bridge ports then send no DAD, MLD or
 // router solicitations of their own, so a capture on the LAN shows the hosts only.
-const LAN_SCRIPT = 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && exec ip -b -';
+// Where br_netfilter is loaded, each new namespace starts with bridge-nf-call-* = 1, and the
+// bridge then checks IPv6/IPv4 headers itself and drops malformed packets a real switch would
+// deliver: turn that off, so tests of malformed input reach the hosts.
+const LAN_SCRIPT =
+  'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && ' +
+  'for f in /proc/sys/net/bridge/bridge-nf-call-*; do if [ -w "$f" ]; then echo 0 > "$f"; fi; done; exec ip -b -';
 const HOST_SCRIPT_NO_DAD = 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad && exec ip -b -';
 const HOST_SCRIPT = 'exec ip -b -';
 

@@ -295,15 +295,20 @@ export class BgpController {
       }
       const fp = fingerprint(cfg, password);
       let s = this.#sessions.get(name);
+      let carry: { bfdSession: bfd.BfdUdpSession; bfdState: BFDState } | undefined;
       if (s !== undefined && s.fp !== fp) {
         this.#log.info({ event: 'bgpSessionChanged', peer: name }, 'BGPPeer or its password changed: restarting the session');
         this.#sessions.delete(name);
-        await this.#closeSession(s, 'configuration changed', 0);
+        // BFD unchanged: keep it running, so the router does not see a BFD Down and drop the
+        // new BGP session as it comes up (RFC 5882).
+        const bfdSession = s.bfdSession !== undefined && JSON.stringify(s.cfg.bfd) === JSON.stringify(cfg.bfd) && s.cfg.peerAddress === cfg.peerAddress ? s.bfdSession : undefined;
+        carry = bfdSession === undefined ? undefined : { bfdSession, bfdState: s.bfdState };
+        await this.#closeSession(s, 'configuration changed', 0, carry !== undefined);
         s = undefined;
       }
       if (s === undefined) {
         try {
-          s = await this.#openSession(cfg, fp, password);
+          s = await this.#openSession(cfg, fp, password, carry);
         } catch (err) {
           failure ??= err;
           continue;
@@ -358,7 +363,7 @@ export class BgpController {
     }, 30_000);
   }
 
-  async #openSession(cfg: SessionConfig, fp: string, password: string | undefined): Promise<Session> {
+  async #openSession(cfg: SessionConfig, fp: string, password: string | undefined, carry?: { bfdSession: bfd.BfdUdpSession; bfdState: BFDState }): Promise<Session> {
     const peer = new BgpPeer({
       localAsn: cfg.localAsn,
       // dynamicASN: accept the AS the peer's OPEN carries (internal: ours; external: any other).
@@ -388,12 +393,16 @@ export class BgpController {
     peer.on('down', (d) => {
       s.establishedSince = undefined;
       s.lastError = describeDown(d);
+      this.#o.metrics.sessionDowns.labels(name, d.reason).inc();
       this.#queue.add(`${SESSION}${name}`);
     });
     peer.on('state', () => this.#queue.add(`${SESSION}${name}`));
     this.#sessions.set(name, s);
     peer.start();
-    if (cfg.bfd) {
+    if (carry !== undefined) {
+      s.bfdSession = carry.bfdSession;
+      s.bfdState = carry.bfdState;
+    } else if (cfg.bfd) {
       try {
         await this.#startBfd(s);
       } catch (err) {
@@ -417,34 +426,45 @@ export class BgpController {
       udp.catch(() => this.#bfd.delete(key));
     }
     const name = s.cfg.name;
-    s.bfdSession = await (
+    const session = await (
       await udp
     ).addSession({
       peerAddress: s.cfg.peerAddress,
       config: { localDiscriminator: this.#nextDiscriminator++, desiredMinTxUs: b.desiredMinTxUs, requiredMinRxUs: b.requiredMinRxUs, detectMult: b.detectMult, passive: b.passive },
+      // The BGP session this BFD session serves now: it outlives BGP sessions restarted for a
+      // configuration change that left BFD as it was (see #reconcileSessions).
       onUp: () => {
-        s.bfdState = 'Up';
+        const cur = this.#sessions.get(name);
+        if (cur?.bfdSession === undefined) return;
+        cur.bfdState = 'Up';
         this.#log.info({ event: 'bfdUp', peer: name }, 'BFD up');
         this.#queue.add(`${SESSION}${name}`);
       },
       onDown: (diag) => {
-        const wasUp = s.bfdState === 'Up';
-        s.bfdState = 'Down';
+        const cur = this.#sessions.get(name);
+        if (cur?.bfdSession === undefined) return;
+        const wasUp = cur.bfdState === 'Up';
+        cur.bfdState = 'Down';
         this.#log.warn({ event: 'bfdDown', peer: name, diag }, 'BFD down');
         // RFC 5882 §3.2: a BFD Down is a forwarding-path failure; take BGP down at once
         // rather than wait for the hold timer.
-        if (wasUp) s.peer.bfdDown();
+        if (wasUp) cur.peer.bfdDown();
         this.#queue.add(`${SESSION}${name}`);
       },
     });
+    s.bfdSession = session;
   }
 
-  async #closeSession(s: Session, message: string, gracefulWaitMs: number): Promise<void> {
-    if (s.bfdSession) {
-      await s.bfdSession.close().catch(() => undefined);
+  async #closeSession(s: Session, message: string, gracefulWaitMs: number, keepBfd = false): Promise<void> {
+    // BFD runs until BGP is closed: a router that sees BFD go Down first tears the session
+    // down at once (RFC 5882 §3.2), before the graceful shutdown (RFC 8326) has moved traffic.
+    try {
+      await s.peer.shutdown({ message, gracefulWaitMs });
+    } finally {
+      const b = s.bfdSession;
       s.bfdSession = undefined;
+      if (b && !keepBfd) await b.close().catch(() => undefined);
     }
-    await s.peer.shutdown({ message, gracefulWaitMs });
   }
 
   #reportProblems(plan: BgpPlan): void {

@@ -178,13 +178,21 @@ suite('speaker BGP mode with FRR, BIRD and GoBGP', () => {
     expect((await stateOf('node-2', addr('frr')))?.bgpStatus).not.toBe('Established');
     await bed.apply('BGPPeer', 'bgppeers', 'frr-2', peer('frr-md5'));
     await waitForNeighbor(frr, addr('node-2'), (n) => n.state === 'Established', { timeoutMs: 30_000 });
+    // The password changed, BFD did not: BFD kept running through both BGP restarts, so FRR
+    // never saw a BFD Down (it would have sent Cease/BFD Down, RFC 9384).
+    expect(await bed.metric('node-2', 'herald_bgp_session_down_total', { peer: 'frr-2', reason: 'notificationReceived' })).toBe(0);
   }, 60_000);
 
   it('BFD (RFC 5880/5881): a link cut is detected in well under the hold time and FRR withdraws that next hop', async () => {
     const svc = await bed.createService('bfd', {});
     const [ip] = await bed.ips(svc);
     await waitForRoute(frr, 'ipv4', `${ip}/32`, (x) => nextHopsAt(x).length === 2, { timeoutMs: 20_000 });
-    await waitForNeighbor(frr, addr('node-2'), (n) => n.bfd === 'Up', { timeoutMs: 20_000 });
+    await waitForNeighbor(frr, addr('node-2'), (n) => n.bfd === 'Up' && n.state === 'Established', { timeoutMs: 20_000 });
+    // Both ends must see BFD Up on this very session before the cut.
+    await until('Established with BFD Up on our side', async () => {
+      const st = await stateOf('node-2', addr('frr'));
+      return st?.bfdStatus === 'Up' && st.bgpStatus === 'Established' ? true : undefined;
+    }, 20_000);
     const cut = Date.now();
     await bed.lab.linkDown('node-2');
     try {
@@ -192,11 +200,21 @@ suite('speaker BGP mode with FRR, BIRD and GoBGP', () => {
       const took = Date.now() - cut;
       // Hold time is 90 s; BFD detects in 3 x 100 ms. Generous bound for a loaded machine.
       expect(took).toBeLessThan(5_000);
+      // Our end detects it too, with the link still down (no NOTIFICATION can reach us), and
+      // takes BGP down at once (RFC 5882 §3.2).
+      const down = await until('our session down by BFD', async () => {
+        const st = await stateOf('node-2', addr('frr'));
+        return st?.bgpStatus !== 'Established' ? st : undefined;
+      }, 5_000);
+      expect(down?.bfdStatus).toBe('Down');
+      expect(down?.lastError).toMatch(/bfdDown/);
     } finally {
       await bed.lab.linkUp('node-2');
     }
     await waitForNeighbor(frr, addr('node-2'), (n) => n.state === 'Established', { timeoutMs: 40_000 });
     await waitForRoute(frr, 'ipv4', `${ip}/32`, (x) => nextHopsAt(x).length === 2, { timeoutMs: 20_000 });
+    // Our side took BGP down on BFD Down too (RFC 5882), and counted why.
+    expect(await bed.metric('node-2', 'herald_bgp_session_down_total', { peer: 'frr-2', reason: 'bfdDown' })).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('graceful restart (RFC 4724): FRR keeps node-1 routes across a speaker crash and restart', async () => {

@@ -27,8 +27,8 @@ import { flag, percentile, pool, round } from './stats.js';
  */
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../../controller/dist/main.js', import.meta.url));
-const CLASS = 'bench.herald.io/lb';
-const NS = 'bench';
+export const CLASS = 'bench.herald.io/lb';
+export const NS = 'bench';
 const WORKERS = 16; // the controller's default; the ceiling client uses the same
 
 const log = (s: string): void => {
@@ -47,22 +47,22 @@ function freePort(): Promise<number> {
 }
 
 /** Peak resident set of a process in MiB, from the kernel's own high-water mark. */
-function peakRssMiB(pid: number): number {
+export function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? round(Number(m[1]) / 1024, 1) : Number.NaN;
 }
 
 /** User + system CPU seconds a process has used (USER_HZ = 100 on Linux). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const ingressText = (s: V1Service): string => JSON.stringify(s.status?.loadBalancer?.ingress ?? []);
+export const ingressText = (s: V1Service): string => JSON.stringify(s.status?.loadBalancer?.ingress ?? []);
 
 /** Watches Services with one label and records when each first shows an IP, and any IP change. */
-class IngressObserver {
+export class IngressObserver {
   readonly seen = new Map<string, number>();
   readonly changes: string[] = [];
   private readonly last = new Map<string, string>();
@@ -126,7 +126,7 @@ class IngressObserver {
   }
 }
 
-interface Ctx {
+export interface Ctx {
   readonly cp: ControlPlane;
   readonly kc: KubeConfig;
   readonly core: CoreV1Api;
@@ -135,9 +135,9 @@ interface Ctx {
   readonly nodeOptions: string;
 }
 
-const apiCpu = (ctx: Ctx): number => ctx.apiPids.reduce((s, p) => s + cpuSeconds(p), 0);
+export const apiCpu = (ctx: Ctx): number => ctx.apiPids.reduce((s, p) => s + cpuSeconds(p), 0);
 
-async function createServices(ctx: Ctx, label: string, count: number, cls: string): Promise<number> {
+export async function createServices(ctx: Ctx, label: string, count: number, cls: string): Promise<number> {
   const t0 = performance.now();
   await pool(Array.from({ length: count }, (_, i) => i), 32, async (i) => {
     await ctx.core.createNamespacedService({
@@ -178,13 +178,13 @@ async function ceiling(ctx: Ctx): Promise<{ seconds: number; apiCpu: number; cre
   return { seconds, apiCpu: cpu, createRate };
 }
 
-interface Running {
+export interface Running {
   readonly proc: ChildProcess;
   readonly metricsPort: number;
   readonly synced: Promise<number>;
 }
 
-async function startController(ctx: Ctx): Promise<Running> {
+export async function startController(ctx: Ctx): Promise<Running> {
   const metricsPort = await freePort();
   const extraNodeArgs = (process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const proc = spawn(process.execPath, [...extraNodeArgs, CONTROLLER_MAIN, '--namespace', NS, '--kubeconfig', ctx.cp.kubeconfigPath, '--lb-class', CLASS, '--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', '127.0.0.1:0', '--log-level', 'info'], {
@@ -200,7 +200,7 @@ async function startController(ctx: Ctx): Promise<Running> {
   return { proc, metricsPort, synced };
 }
 
-async function metricsText(port: number): Promise<string> {
+export async function metricsText(port: number): Promise<string> {
   return fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
 }
 

@@ -30,8 +30,8 @@ const SAMPLE_MS = 1_000;
 const RAMP_TIMEOUT_MS = 15 * 60_000;
 const CREATE_CONCURRENCY = 8;
 const SPOT_CHECKS = 5;
-/** From the chart's speaker resources (charts/herald/values.yaml): memory limit 256Mi, CPU request 50m. */
-const TARGETS = { peakRssMiBBelow: 256, loadedIdleCpuPercentMax: 5 } as const;
+/** From the chart's speaker resources (charts/herald/values.yaml): memory limit 384Mi, CPU request 50m. */
+const TARGETS = { peakRssMiBBelow: 384, loadedIdleCpuPercentMax: 5 } as const;
 
 const log = (s: string): void => {
   process.stderr.write(`bench speaker-load: ${s}\n`);

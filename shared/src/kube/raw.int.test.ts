@@ -41,4 +41,17 @@ describe('RawJsonClient against kube-apiserver', () => {
     const read = await core.readNamespacedService({ namespace: ns, name: 'web' }).catch((e: unknown) => e);
     expect(isNotFound(read)).toBe(true);
   });
+
+  it('lists in pages with selectors, as plain JSON', async () => {
+    for (const i of [1, 2, 3]) {
+      await core.createNamespacedService({ namespace: ns, body: { metadata: { name: `l${i}`, labels: { list: i === 3 ? 'no' : 'yes' } }, spec: { ports: [{ port: 80 }] } } });
+    }
+    const first = await raw.list<V1Service>(`/api/v1/namespaces/${ns}/services`, { labelSelector: 'list=yes', limit: 1 });
+    expect(first.items.map((s) => s.metadata?.name)).toEqual(['l1']);
+    expect(typeof first.items[0]?.metadata?.creationTimestamp).toBe('string');
+    const cont = first.metadata?._continue;
+    expect(cont).toBeTruthy();
+    const second = await raw.list<V1Service>(`/api/v1/namespaces/${ns}/services`, { labelSelector: 'list=yes', limit: 1, _continue: cont ?? '' });
+    expect(second.items.map((s) => s.metadata?.name)).toEqual(['l2']);
+  });
 });

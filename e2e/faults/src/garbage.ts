@@ -174,11 +174,17 @@ async function setup(p: GarbageParams, log: Log, held: { bed?: Bed; junk?: JunkP
   const [ip4, ip6] = await b.ips('web', 2);
   if (ip4 === undefined || ip6 === undefined) throw new Error('web has no dual-stack IPs');
   await b.serve(ip4);
-  const owner = await b.owner('web');
   const hops4 = b.lab.nodes.map(v4).sort().join(',');
   await waitFor('BIRD holds the IPv4 route from every node', async () => (hopsOf((await bird.routes('ipv4')).find((r) => r.prefix === `${ip4}/32`)) === hops4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
-  for (const ip of [ip4, ip6]) await until(`${ip} answered by ${owner} only`, async () => JSON.stringify(await b.ask(ip)) === JSON.stringify([b.macOf(owner)]), 15_000, 200);
+  // Membership first: until every speaker sees every other, the elected owner can still move.
   for (const h of b.lab.nodes) await until(`${h} sees ${p.nodes} members alive`, async () => total(await scrape(b, h), 'herald_membership_members', { state: 'alive' }) === p.nodes, 15_000, 200);
+  let owner = await b.owner('web');
+  for (const ip of [ip4, ip6]) {
+    await until(`${ip} answered by its owner only`, async () => {
+      owner = await b.owner('web');
+      return JSON.stringify(await b.ask(ip)) === JSON.stringify([b.macOf(owner)]);
+    }, 15_000, 200);
+  }
   return { p, b, checks, measured, bird, junk, owner, ip4, ip6, hops4, v4 };
 }
 

@@ -5,17 +5,9 @@
  * Skips itself, with a note on stderr, when `gobgpd` or `gobgp` is not installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { gobgpInstalled as available, startGobgpd, type Gobgpd } from '../peer/gobgpd-testing.js';
 import { CliProcess, ensureBuilt } from './cli-process.js';
 
-const run = promisify(execFile);
-const installed = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const available = installed('gobgpd') && installed('gobgp');
 if (!available) process.stderr.write('cli/main.gobgp.test: skipped, gobgpd/gobgp not installed (run .ci/install-debian-packages.sh)\n');
 const suite = available ? describe : describe.skip;
 
@@ -26,14 +18,6 @@ const GOBGP_ASN = 64_512;
 const NEXT_HOP = '192.0.2.10';
 const STARTUP_PREFIX = '198.51.100.9/32';
 const PREFIX = '198.51.100.1/32';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -55,67 +39,23 @@ interface RibPath {
 }
 
 suite('bgp-lite against GoBGP on loopback', () => {
-  let dir = '';
-  let gobgpd: ChildProcess | undefined;
-  let gobgpdLog = '';
-  let apiPort = 0;
+  let gobgpd: Gobgpd | undefined;
   let bgpPort = 0;
   let cli: CliProcess | undefined;
 
-  const gobgp = async (...args: string[]): Promise<unknown> => {
-    const { stdout } = await run('gobgp', ['-u', '127.0.0.1', '-p', String(apiPort), ...args, '-j'], { timeout: 5_000 });
-    return JSON.parse(stdout) as unknown;
-  };
-  const sessionState = async (): Promise<number | undefined> => {
-    const neighbors = (await gobgp('neighbor')) as Array<{ state?: { session_state?: number } }>;
-    return neighbors[0]?.state?.session_state;
-  };
+  const gobgp = (...args: string[]): Promise<unknown> => (gobgpd as Gobgpd).cli(...args);
+  const sessionState = (): Promise<number | undefined> => (gobgpd as Gobgpd).state();
   const rib = async (): Promise<Record<string, RibPath[]>> => ((await gobgp('global', 'rib', '-a', 'ipv4')) ?? {}) as Record<string, RibPath[]>;
 
   beforeAll(async () => {
     await ensureBuilt();
-    dir = await mkdtemp(join(tmpdir(), 'hbgpcli'));
-    bgpPort = await freePort();
-    apiPort = await freePort();
-    const conf = join(dir, 'gobgpd.toml');
-    await writeFile(
-      conf,
-      [
-        '[global.config]',
-        `  as = ${GOBGP_ASN}`,
-        '  router-id = "10.255.0.1"',
-        `  port = ${bgpPort}`,
-        '  local-address-list = ["127.0.0.1"]',
-        '[[neighbors]]',
-        '  [neighbors.config]',
-        '    neighbor-address = "127.0.0.1"',
-        `    peer-as = ${LOCAL_ASN}`,
-        '  [neighbors.transport.config]',
-        '    passive-mode = true',
-        '  [[neighbors.afi-safis]]',
-        '    [neighbors.afi-safis.config]',
-        '      afi-safi-name = "ipv4-unicast"',
-        '',
-      ].join('\n'),
-    );
-    const child = spawn('gobgpd', ['-f', conf, '-t', 'toml', '--api-hosts', `127.0.0.1:${apiPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    gobgpd = child;
-    child.stdout?.on('data', (b: Buffer) => (gobgpdLog += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (gobgpdLog += b.toString()));
-    await waitFor('gobgpd API', async () => ((await sessionState()) !== undefined ? true : undefined));
+    gobgpd = await startGobgpd({ asn: GOBGP_ASN, neighborAsn: LOCAL_ASN });
+    bgpPort = gobgpd.bgpPort;
   }, 240_000);
 
   afterAll(async () => {
     await cli?.stop();
-    const child = gobgpd;
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir !== '') await rm(dir, { recursive: true, force: true });
+    await gobgpd?.stop();
   }, 20_000);
 
   it('establishes, announces and withdraws a prefix from stdin, and quits with exit 0', async () => {
@@ -172,7 +112,7 @@ suite('bgp-lite against GoBGP on loopback', () => {
       await waitFor('GoBGP not Established', async () => ((await sessionState()) !== 6 ? true : undefined));
       await waitFor('routes gone from GoBGP', async () => (Object.keys(await rib()).length === 0 ? true : undefined));
     } catch (err) {
-      throw new Error(`${String(err)}\n${c.transcript()}\n--- gobgpd log\n${gobgpdLog}`, { cause: err });
+      throw new Error(`${String(err)}\n${c.transcript()}\n--- gobgpd log\n${gobgpd?.output() ?? ''}`, { cause: err });
     }
   }, 90_000);
 });

@@ -6,17 +6,9 @@
  * `gobgpd` or `gobgp` is not installed (`.ci/install-debian-packages.sh` installs them).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BgpPeer, type PeerLogger, type PeerRoute } from './index.js';
+import { gobgpInstalled as available, startGobgpd, type Gobgpd } from './gobgpd-testing.js';
 
-const run = promisify(execFile);
-const installed = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const available = installed('gobgpd') && installed('gobgp');
 if (!available) process.stderr.write('gobgp.netns.test: skipped, gobgpd/gobgp not installed (run .ci/install-debian-packages.sh)\n');
 const suite = available ? describe : describe.skip;
 
@@ -26,14 +18,6 @@ const GOBGP_ASN = 64_512;
 // only data here (nothing routes to it).
 const NEXT_HOP = '192.0.2.10';
 const LARGE = `${LOCAL_ASN}:1:2`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -62,10 +46,7 @@ interface RibPath {
 }
 
 suite('BgpPeer against GoBGP on loopback', () => {
-  let dir = '';
-  let gobgpd: ChildProcess | undefined;
-  let gobgpdLog = '';
-  let apiPort = 0;
+  let gobgpd: Gobgpd | undefined;
   let peer: BgpPeer | undefined;
   const logLines: string[] = [];
   const log: PeerLogger = {
@@ -73,14 +54,8 @@ suite('BgpPeer against GoBGP on loopback', () => {
     warn: (fields, msg) => logLines.push(`WARN ${msg} ${JSON.stringify(fields)}`),
   };
 
-  const gobgp = async (...args: string[]): Promise<unknown> => {
-    const { stdout } = await run('gobgp', ['-u', '127.0.0.1', '-p', String(apiPort), ...args, '-j'], { timeout: 5_000 });
-    return JSON.parse(stdout) as unknown;
-  };
-  const sessionState = async (): Promise<number | undefined> => {
-    const neighbors = (await gobgp('neighbor')) as Array<{ state?: { session_state?: number } }>;
-    return neighbors[0]?.state?.session_state;
-  };
+  const gobgp = (...args: string[]): Promise<unknown> => (gobgpd as Gobgpd).cli(...args);
+  const sessionState = (): Promise<number | undefined> => (gobgpd as Gobgpd).state();
   let lastRib = '';
   const rib = async (): Promise<Record<string, RibPath[]>> => {
     const table = ((await gobgp('global', 'rib', '-a', 'ipv4')) ?? {}) as Record<string, RibPath[]>;
@@ -89,41 +64,13 @@ suite('BgpPeer against GoBGP on loopback', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hbgp'));
-    const bgpPort = await freePort();
-    apiPort = await freePort();
-    const conf = join(dir, 'gobgpd.toml');
-    await writeFile(
-      conf,
-      [
-        '[global.config]',
-        `  as = ${GOBGP_ASN}`,
-        '  router-id = "10.255.0.1"',
-        `  port = ${bgpPort}`,
-        '  local-address-list = ["127.0.0.1"]',
-        '[[neighbors]]',
-        '  [neighbors.config]',
-        '    neighbor-address = "127.0.0.1"',
-        `    peer-as = ${LOCAL_ASN}`,
-        '  [neighbors.transport.config]',
-        '    passive-mode = true',
-        '  [[neighbors.afi-safis]]',
-        '    [neighbors.afi-safis.config]',
-        '      afi-safi-name = "ipv4-unicast"',
-        '',
-      ].join('\n'),
-    );
-    const child = spawn('gobgpd', ['-f', conf, '-t', 'toml', '--api-hosts', `127.0.0.1:${apiPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    gobgpd = child;
-    child.stdout?.on('data', (b: Buffer) => (gobgpdLog += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (gobgpdLog += b.toString()));
-    await waitFor('gobgpd API', async () => ((await sessionState()) !== undefined ? true : undefined));
+    gobgpd = await startGobgpd({ asn: GOBGP_ASN, neighborAsn: LOCAL_ASN });
     peer = new BgpPeer({
       localAsn: LOCAL_ASN,
       peerAsn: GOBGP_ASN,
       localAddress: '127.0.0.1',
       peerAddress: '127.0.0.1',
-      port: bgpPort,
+      port: gobgpd.bgpPort,
       routerId: '10.255.0.2',
       holdTimeSec: 9,
       connectRetryMs: 200,
@@ -134,15 +81,7 @@ suite('BgpPeer against GoBGP on loopback', () => {
 
   afterAll(async () => {
     peer?.stop();
-    const child = gobgpd;
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir !== '') await rm(dir, { recursive: true, force: true });
+    await gobgpd?.stop();
   }, 15_000);
 
   const route = (prefix: string): PeerRoute => ({ prefix, nextHop: NEXT_HOP, communities: ['65535:0'], largeCommunities: [LARGE] });
@@ -173,7 +112,7 @@ suite('BgpPeer against GoBGP on loopback', () => {
       // One UPDATE for the three routes (shared attributes), one End-of-RIB.
       expect(p.counters).toMatchObject({ updatesSent: 2, prefixesAdvertised: 3 });
     } catch (err) {
-      throw new Error(`${String(err)}\n--- peer log\n${logLines.join('\n')}\n--- last GoBGP RIB\n${lastRib}\n--- gobgpd log\n${gobgpdLog}`, { cause: err });
+      throw new Error(`${String(err)}\n--- peer log\n${logLines.join('\n')}\n--- last GoBGP RIB\n${lastRib}\n--- gobgpd log\n${gobgpd?.output() ?? ''}`, { cause: err });
     }
   }, 30_000);
 

@@ -11,15 +11,10 @@
  * speaker/native) or, for the gobgpd part, when `gobgpd`/`gobgp` are not installed.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BgpListener } from './listener.js';
 import { BgpPeer, type BgpPeerOptions } from './peer.js';
 import type { SocketSecurity } from './socket-security.js';
+import { gobgpInstalled, startGobgpd, type Gobgpd } from './gobgpd-testing.js';
 import { Cleanup, memoryLog, sleep, until } from './testing.js';
 
 let security: SocketSecurity | undefined;
@@ -32,13 +27,11 @@ try {
 }
 if (security === undefined) process.stderr.write(`security.gobgp.test: skipped, @herald/native not loadable (${nativeProblem})\n`);
 
-const installed = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const gobgpAvailable = installed('gobgpd') && installed('gobgp');
+const gobgpAvailable = gobgpInstalled;
 if (security !== undefined && !gobgpAvailable) process.stderr.write('security.gobgp.test: gobgpd part skipped, gobgpd/gobgp not installed\n');
 
 const suite = security === undefined ? describe.skip : describe;
 const gobgpSuite = security === undefined || !gobgpAvailable ? describe.skip : describe;
-const run = promisify(execFile);
 
 const A = { address: '127.0.0.1', asn: 64512, id: '10.0.0.1' };
 const B = { address: '127.0.0.2', asn: 64513, id: '10.0.0.2' };
@@ -124,80 +117,13 @@ suite('TCP MD5 and GTSM between two BgpPeers (real kernel options)', () => {
 
 // ---- gobgpd -------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-interface Gobgpd {
-  readonly bgpPort: number;
-  /** GoBGP's session state for its one neighbour (6 = Established). */
-  state(): Promise<number | undefined>;
-  output(): string;
-}
-
 const GOBGP_ASN = 64_600;
 
 /** Starts gobgpd with one neighbour, 127.0.0.1 (us); stopped by the test's cleanup. */
 async function gobgpd(neighbor: { peerAsn: number; password: string; passive: boolean; remotePort?: number }): Promise<Gobgpd> {
-  const dir = await mkdtemp(join(tmpdir(), 'hbgp-md5'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
-  const bgpPort = await freePort();
-  const apiPort = await freePort();
-  const conf = join(dir, 'gobgpd.toml');
-  await writeFile(
-    conf,
-    [
-      '[global.config]',
-      `  as = ${GOBGP_ASN}`,
-      '  router-id = "10.255.0.1"',
-      `  port = ${bgpPort}`,
-      '  local-address-list = ["127.0.0.1"]',
-      '[[neighbors]]',
-      '  [neighbors.config]',
-      '    neighbor-address = "127.0.0.1"',
-      `    peer-as = ${neighbor.peerAsn}`,
-      `    auth-password = "${neighbor.password}"`,
-      '  [neighbors.transport.config]',
-      `    passive-mode = ${neighbor.passive}`,
-      ...(neighbor.remotePort !== undefined ? [`    remote-port = ${neighbor.remotePort}`] : []),
-      '  [neighbors.timers.config]',
-      '    connect-retry = 1',
-      '  [[neighbors.afi-safis]]',
-      '    [neighbors.afi-safis.config]',
-      '      afi-safi-name = "ipv4-unicast"',
-      '',
-    ].join('\n'),
-  );
-  let output = '';
-  const child: ChildProcess = spawn('gobgpd', ['-f', conf, '-t', 'toml', '--api-hosts', `127.0.0.1:${apiPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  cleanup.add(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    await exited;
-    clearTimeout(timer);
-  });
-  const state = async (): Promise<number | undefined> => {
-    const { stdout } = await run('gobgp', ['-u', '127.0.0.1', '-p', String(apiPort), 'neighbor', '-j'], { timeout: 5_000 });
-    return (JSON.parse(stdout) as Array<{ state?: { session_state?: number } }>)[0]?.state?.session_state;
-  };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await state()) !== undefined) break;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`gobgpd API did not come up\n${output}`, { cause: err });
-    }
-    await sleep(100);
-  }
-  return { bgpPort, state, output: () => output };
+  const g = await startGobgpd({ asn: GOBGP_ASN, neighborAsn: neighbor.peerAsn, password: neighbor.password, passive: neighbor.passive, ...(neighbor.remotePort !== undefined ? { remotePort: neighbor.remotePort } : {}) });
+  cleanup.add(() => g.stop());
+  return g;
 }
 
 async function untilGobgp(what: string, g: Gobgpd, want: (state: number | undefined) => boolean, timeoutMs = 20_000): Promise<void> {

@@ -5,6 +5,7 @@ import { sleep, startBed, type Bed } from '@herald/speaker/testbed';
 import type { FloodOptions, FloodResult } from './arp-flood-client.js';
 import { watchProcs, type ProcWindow } from './proc.js';
 import { flag, round } from './stats.js';
+import { guardTeardown } from './teardown.js';
 
 /**
  * `npm run bench -- arp-flood [--rate R] [--seconds S] [--nodes K]`
@@ -112,25 +113,13 @@ export async function benchArpFlood(argv: string[]): Promise<Record<string, unkn
 
   let cp: ControlPlane | undefined;
   let bed: Bed | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      try {
-        await bed?.destroy();
-      } finally {
-        await cp?.stop();
-      }
-    })());
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    if (signalled) process.exit(code);
-    signalled = true;
-    log(`${sig}: tearing down`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardTeardown(log, async () => {
+    try {
+      await bed?.destroy();
+    } finally {
+      await cp?.stop();
+    }
+  });
 
   try {
     cp = await startControlPlane({ log, handleSignals: false });
@@ -192,8 +181,6 @@ export async function benchArpFlood(argv: string[]): Promise<Record<string, unkn
       machine: { cpus: cpus().length, node: process.version, kernel: release(), kubernetes: KUBERNETES_VERSION },
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanup();
+    await guard.finish();
   }
 }

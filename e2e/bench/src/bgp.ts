@@ -21,6 +21,7 @@ import {
   type WireMessage,
 } from './bgp-parse.js';
 import { flag, percentile, round } from './stats.js';
+import { guardTeardown } from './teardown.js';
 
 /**
  * `npm run bench -- bgp [--trials N] [--prefixes N] [--status-trials N] [--bfd-trials N] [--fuzz-messages N]`
@@ -639,16 +640,7 @@ export async function benchBgp(argv: string[]): Promise<Record<string, unknown>>
   if (process.getuid?.() !== 0) throw new Error('bgp builds network namespaces and runs routers: it needs root');
   const started = performance.now();
   const teardown = new Teardown();
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    if (signalled) process.exit(code);
-    signalled = true;
-    log(`${sig}: tearing down`);
-    void teardown.run().finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardTeardown(log, () => teardown.run());
   try {
     const fuzz = benchFuzz(fuzzMessages);
     const prefixes = await benchPrefixes(teardown, { trials, count });
@@ -678,8 +670,6 @@ export async function benchBgp(argv: string[]): Promise<Record<string, unknown>>
       machine: { cpus: cpus().length, node: process.version, kernel: release(), kubernetes: KUBERNETES_VERSION, packages: packageVersions() },
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await teardown.run();
+    await guard.finish();
   }
 }

@@ -8,6 +8,7 @@ import { KUBERNETES_VERSION, startControlPlane, type ControlPlane } from '@heral
 import { PooledKubeConfig } from '@herald/shared/kube';
 import { CLASS, IngressObserver, NS, apiCpu, cpuSeconds, createServices, ingressText, metricsText, peakRssMiB, startController, type Ctx, type Running } from './controller.js';
 import { flag, percentile, round } from './stats.js';
+import { guardTeardown } from './teardown.js';
 
 /**
  * `npm run bench -- cold-start [--services N] [--lists L]`
@@ -170,23 +171,11 @@ export async function benchColdStart(argv: string[]): Promise<Record<string, unk
   let cp: ControlPlane | undefined;
   let running: Running | undefined;
   let obs: IngressObserver | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      obs?.stop();
-      running?.proc.kill('SIGKILL');
-      await cp?.stop();
-    })());
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    if (signalled) process.exit(code);
-    signalled = true;
-    log(`${sig}: tearing down`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardTeardown(log, async () => {
+    obs?.stop();
+    running?.proc.kill('SIGKILL');
+    await cp?.stop();
+  });
   try {
     cp = await startControlPlane({ log, handleSignals: false });
     const kc = new PooledKubeConfig();
@@ -263,8 +252,6 @@ export async function benchColdStart(argv: string[]): Promise<Record<string, unk
       machine: { cpus: cpus().length, node: process.version, kubernetes: KUBERNETES_VERSION },
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanup();
+    await guard.finish();
   }
 }

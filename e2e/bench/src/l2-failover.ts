@@ -7,6 +7,7 @@ import { KUBERNETES_VERSION, startControlPlane, type ControlPlane } from '@heral
 import { startPinger, type Ping } from '@herald/lab';
 import { sleep, startBed, type Bed } from '@herald/speaker/testbed';
 import { flag, percentile, round } from './stats.js';
+import { guardTeardown } from './teardown.js';
 
 /**
  * `npm run bench -- l2-failover [--trials N]`
@@ -697,30 +698,14 @@ export async function benchL2Failover(argv: string[]): Promise<Record<string, un
   let cp: ControlPlane | undefined;
   let bed: Bed | undefined;
   let status: StatusWatch | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      status?.stop();
-      try {
-        await bed?.destroy();
-      } finally {
-        await cp?.stop();
-      }
-    })());
-  // `on`, not `once`: while this listener is there, the lab's own signal hook (a synchronous
-  // teardown of the namespaces) does not re-raise the signal, so the control plane and the
-  // API objects get cleaned up too. A second signal exits at once (the harness's exit hook
-  // still kills the control plane's processes).
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    if (signalled) process.exit(code);
-    signalled = true;
-    log(`${sig}: tearing down`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardTeardown(log, async () => {
+    status?.stop();
+    try {
+      await bed?.destroy();
+    } finally {
+      await cp?.stop();
+    }
+  });
 
   try {
     cp = await startControlPlane({ log, handleSignals: false });
@@ -858,8 +843,6 @@ export async function benchL2Failover(argv: string[]): Promise<Record<string, un
       machine: { cpus: cpus().length, node: process.version, kernel: release(), kubernetes: KUBERNETES_VERSION },
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanup();
+    await guard.finish();
   }
 }

@@ -4,6 +4,7 @@ import { KUBERNETES_VERSION, startControlPlane, type ControlPlane } from '@heral
 import { sleep, startBed, type Bed } from '@herald/speaker/testbed';
 import { watchProcs, type ProcWindow } from './proc.js';
 import { flag, pool, round } from './stats.js';
+import { guardTeardown } from './teardown.js';
 
 /**
  * `npm run bench -- speaker-load [--services N] [--nodes K] [--idle-seconds S]`
@@ -109,25 +110,13 @@ export async function benchSpeakerLoad(argv: string[]): Promise<Record<string, u
 
   let cp: ControlPlane | undefined;
   let bed: Bed | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      try {
-        await bed?.destroy();
-      } finally {
-        await cp?.stop();
-      }
-    })());
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    if (signalled) process.exit(code);
-    signalled = true;
-    log(`${sig}: tearing down`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardTeardown(log, async () => {
+    try {
+      await bed?.destroy();
+    } finally {
+      await cp?.stop();
+    }
+  });
 
   try {
     cp = await startControlPlane({ log, handleSignals: false });
@@ -223,8 +212,6 @@ export async function benchSpeakerLoad(argv: string[]): Promise<Record<string, u
       machine: { cpus: cpus().length, node: process.version, kernel: release(), kubernetes: KUBERNETES_VERSION },
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanup();
+    await guard.finish();
   }
 }

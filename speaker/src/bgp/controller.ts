@@ -47,6 +47,7 @@ import { EventRecorder, WorkQueue, createInformer, ok, retry, type Informer, typ
 import { planBgp, type BgpPlan } from './plan.js';
 import { fingerprint, liteRoutes, nodeAddresses, sessionConfig, type SessionConfig } from './session-config.js';
 import type { BgpMetrics } from './metrics.js';
+import { parseList } from '../parse-list.js';
 
 type CustomObject = KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
 
@@ -103,14 +104,6 @@ interface Session {
   prefixes: number;
 }
 
-function parseList<T>(objs: readonly unknown[], schema: { safeParse(o: unknown): { success: true; data: T } | { success: false } }): T[] {
-  const out: T[] = [];
-  for (const o of objs) {
-    const r = schema.safeParse(o);
-    if (r.success) out.push(r.data);
-  }
-  return out;
-}
 
 function describeDown(d: PeerDown): string {
   const n = d.notification;

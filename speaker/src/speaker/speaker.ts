@@ -34,6 +34,7 @@ import { startUdpMembership, type Endpoint, type Keys, type MemberState, type Sw
 import { SpeakerLeases } from './leases.js';
 import { aliveNodes, computeLiveness, type Liveness } from './liveness.js';
 import type { SpeakerMetrics } from './metrics.js';
+import { parseList } from '../parse-list.js';
 
 export interface SpeakerOptions {
   readonly kc: KubeConfig;
@@ -97,15 +98,6 @@ function interfaceSignature(ifaces: readonly InterfaceState[]): string {
     .join(',');
 }
 
-function parseList<T>(objs: readonly unknown[], schema: { safeParse(o: unknown): { success: true; data: T } | { success: false } }): T[] {
-  const out: T[] = [];
-  for (const o of objs) {
-    const r = schema.safeParse(o);
-    // Admission refuses invalid objects; one that slips through (an older CRD) is skipped, not fatal.
-    if (r.success) out.push(r.data);
-  }
-  return out;
-}
 
 export class Speaker {
   readonly #o: SpeakerOptions;

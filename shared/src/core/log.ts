@@ -6,6 +6,8 @@
  */
 import { pino } from 'pino';
 import type { DestinationStream, LevelWithSilent, Logger as PinoLogger } from 'pino';
+import { systemClock } from './clock.js';
+import { stdoutBatcher } from './log-sink.js';
 
 /** The logger type every Herald component takes. */
 export type Logger = PinoLogger;
@@ -63,10 +65,13 @@ function pinoOptions(level: LogLevel, name: string | undefined): pino.LoggerOpti
   };
 }
 
-/** A JSON logger writing to stdout (or `destination`), with secrets redacted. */
+/**
+ * A JSON logger writing to stdout (or `destination`), with secrets redacted. Stdout
+ * lines are written in batches, at most 50 ms late, and flushed on exit (see log-sink).
+ */
 export function createLogger(opts: LoggerOptions): Logger {
   const options = pinoOptions(opts.level, opts.name);
-  return opts.destination ? pino(options, opts.destination) : pino(options, pino.destination(1));
+  return pino(options, opts.destination ?? stdoutBatcher(systemClock));
 }
 
 /** A logger that writes nothing, for tests that do not look at logs. */

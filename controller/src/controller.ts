@@ -90,6 +90,8 @@ export class Controller {
       clock: opts.clock,
       log: this.log,
       onDropped: (why) => opts.metrics.eventsDropped.labels(why).inc(),
+      // Services waiting for a worker: their status writes go first (ADR 0003).
+      busy: () => (this.queue?.length ?? 0) > 0,
     });
   }
 

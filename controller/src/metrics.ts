@@ -19,7 +19,7 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
   readonly statusWrites = new Counter({ name: 'herald_status_writes_total', help: 'Status writes by object kind and outcome.', labelNames: ['kind', 'outcome'], registers: [this.registry] });
-  readonly eventsDropped = new Counter({ name: 'herald_events_dropped_total', help: 'Kubernetes Events not written: the paced backlog was full or too many writes were in flight.', labelNames: ['reason'], registers: [this.registry] });
+  readonly eventsDropped = new Counter({ name: 'herald_events_dropped_total', help: 'Kubernetes Events not written: the paced backlog was full.', labelNames: ['reason'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'herald_workqueue_depth', help: 'Keys queued, waiting or in flight in the controller work queue.', registers: [this.registry] });
   readonly isLeader = new Gauge({ name: 'herald_controller_leader', help: '1 while this replica is the leader (or leader election is off).', registers: [this.registry] });
 

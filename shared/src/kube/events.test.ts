@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ApiException, KubeConfig, type EventsV1Event } from '@kubernetes/client-node';
 import { FakeClock } from '../core/clock.js';
 import { memoryLogger, silentLogger } from '../core/log.js';
-import { EventRecorder, type EventRecorderOptions, type EventSubject } from './events.js';
+import { BUSY_RECHECK_MS, EventRecorder, type EventRecorderOptions, type EventSubject } from './events.js';
 
 const svc: EventSubject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop', uid: 'uid-1' } };
 
@@ -104,20 +104,45 @@ describe('EventRecorder', () => {
     expect(created).toHaveLength(1);
   });
 
-  it('gives up on a write that hangs, and drops Events beyond the in-flight limit', async () => {
+  it('gives up on a write that hangs, and holds Events beyond the in-flight limit until a write ends', async () => {
     const { log, lines } = memoryLogger();
     const { clock, rec, fail } = setup({ log, maxInFlight: 2, timeoutMs: 1_000 });
     fail.hang = true;
     rec.record(svc, 'Normal', 'R', '1');
     rec.record(svc, 'Normal', 'R', '2');
     rec.record(svc, 'Normal', 'R', '3');
-    expect(lines().filter((l) => l['event'] === 'eventDropped')).toHaveLength(1);
+    expect(rec.pending).toBe(1);
+    expect(rec.dropped).toBe(0);
+    // (No flush here: the third write starts as a slot frees, and it hangs too.)
     await clock.advanceAsync(1_000);
-    await rec.flush();
     expect(lines().filter((l) => l['event'] === 'eventFailed').map((l) => l['err'])).toEqual([
       'create Event in shop: no answer within 1000 ms',
       'create Event in shop: no answer within 1000 ms',
     ]);
+    // A slot came free: the third went out (and hangs in its turn).
+    expect(rec.pending).toBe(0);
+    await clock.advanceAsync(1_000);
+    await rec.flush();
+    expect(lines().filter((l) => l['event'] === 'eventFailed')).toHaveLength(3);
+    expect(lines().filter((l) => l['event'] === 'eventDropped')).toHaveLength(0);
+  });
+
+  it('holds Events while the owner is busy, and writes them once it is not', async () => {
+    let busy = true;
+    const { clock, rec, created } = setup({ busy: () => busy });
+    rec.record(svc, 'Normal', 'R', 'a');
+    rec.record(svc, 'Normal', 'R', 'b');
+    await rec.flush();
+    expect(created).toHaveLength(0);
+    await clock.advanceAsync(BUSY_RECHECK_MS * 3);
+    await rec.flush();
+    expect(created).toHaveLength(0);
+    expect(rec.pending).toBe(2);
+    busy = false;
+    await clock.advanceAsync(BUSY_RECHECK_MS);
+    await rec.flush();
+    expect(created.map((e) => e.note)).toEqual(['a', 'b']);
+    expect(rec.pending).toBe(0);
   });
 
   it('paces writes with a token bucket so Events never crowd out status writes', async () => {

@@ -42,7 +42,11 @@ export interface EventRecorderOptions {
   dedupWindowMs?: number;
   /** Most Events remembered for de-duplication; the oldest are forgotten first. Default 4096. */
   maxTracked?: number;
-  /** Most Event writes in flight; more are dropped (and logged). Default 100. */
+  /**
+   * Most Event writes in flight; more wait in the backlog. Default 4: at the paced rate a
+   * write is rarely still open when the next starts, and each one in flight beyond that is
+   * one more TLS connection to open on both ends.
+   */
   maxInFlight?: number;
   /** Deadline of one write. Default 10 s. */
   timeoutMs?: number;
@@ -56,8 +60,16 @@ export interface EventRecorderOptions {
   burst?: number;
   /** Events waiting for a token; beyond this the oldest is dropped and counted. Default 1000. */
   maxPending?: number;
+  /**
+   * While this returns true, waiting Events stay waiting (looked at again every
+   * {@link BUSY_RECHECK_MS}): the owner has writes that users wait for queued (the
+   * controller: Services waiting for their status). During a burst of allocations
+   * every Event write is API server time taken from a status write; Events are
+   * diagnostics and can come after. The backlog bound still applies.
+   */
+  busy?: () => boolean;
   /** Called for every Event dropped (metrics). */
-  onDropped?: (reason: 'backlog' | 'inFlight') => void;
+  onDropped?: (reason: 'backlog') => void;
 }
 
 /** events.k8s.io/v1 validation limits (k8s.io/kubernetes pkg/apis/core/validation/events.go). */
@@ -66,6 +78,8 @@ const MAX_NOTE_BYTES = 1024;
 const MAX_NAME = 253;
 /** QualifiedName's name part, as `reportingController` is validated. */
 const COMPONENT_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** How often waiting Events look again whether the owner is still busy. */
+export const BUSY_RECHECK_MS = 100;
 
 /** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character. */
 function truncateBytes(s: string, maxBytes: number): string {
@@ -100,7 +114,8 @@ export class EventRecorder {
   readonly #qps: number;
   readonly #burst: number;
   readonly #maxPending: number;
-  readonly #onDropped: ((reason: 'backlog' | 'inFlight') => void) | undefined;
+  readonly #onDropped: ((reason: 'backlog') => void) | undefined;
+  readonly #busy: (() => boolean) | undefined;
   #tokens: number;
   #refilledAt: number;
   readonly #pending: { body: EventsV1Event; key: string }[] = [];
@@ -119,22 +134,23 @@ export class EventRecorder {
     this.#log = opts.log.child({ component: 'events' });
     this.#dedupWindowMs = opts.dedupWindowMs ?? 10 * 60_000;
     this.#maxTracked = opts.maxTracked ?? 4096;
-    this.#maxInFlight = opts.maxInFlight ?? 100;
+    this.#maxInFlight = opts.maxInFlight ?? 4;
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#qps = opts.qps ?? 50;
     this.#burst = opts.burst ?? 100;
     this.#maxPending = opts.maxPending ?? 1000;
     this.#onDropped = opts.onDropped;
+    this.#busy = opts.busy;
     this.#tokens = this.#burst;
     this.#refilledAt = opts.clock.now();
   }
 
-  /** Events dropped so far (backlog full or too many writes in flight). */
+  /** Events dropped so far (backlog full). */
   get dropped(): number {
     return this.#dropped;
   }
 
-  /** Events waiting for a token. */
+  /** Events waiting (for a token, a free write slot, or the owner to be less busy). */
   get pending(): number {
     return this.#pending.length;
   }
@@ -172,32 +188,36 @@ export class EventRecorder {
     this.#pump();
   }
 
-  #drop(why: 'backlog' | 'inFlight', key: string, body: EventsV1Event): void {
+  #drop(why: 'backlog', key: string, body: EventsV1Event): void {
     this.#recent.delete(key);
     this.#dropped++;
     this.#onDropped?.(why);
     this.#log.debug({ event: 'eventDropped', why, reason: body.reason, name: body.regarding?.name, namespace: body.metadata?.namespace }, 'Event dropped');
   }
 
-  /** Writes pending Events while tokens and in-flight room last; schedules itself for the next token. */
+  /**
+   * Writes pending Events while tokens and write slots last. Schedules itself for the
+   * next token, or the next look at `busy`; a write that finishes frees a slot and pumps.
+   */
   #pump(): void {
     const now = this.#clock.now();
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#qps);
     this.#refilledAt = now;
-    while (this.#pending.length > 0 && this.#tokens >= 1) {
+    const busy = this.#pending.length > 0 && this.#busy?.() === true;
+    while (!busy && this.#pending.length > 0 && this.#tokens >= 1 && this.#inFlight.size < this.#maxInFlight) {
       const next = this.#pending.shift();
       if (!next) break;
-      if (this.#inFlight.size >= this.#maxInFlight) {
-        this.#drop('inFlight', next.key, next.body);
-        continue;
-      }
       this.#tokens -= 1;
       const write = this.#write(next.body, next.key);
       this.#inFlight.add(write);
-      void write.finally(() => this.#inFlight.delete(write));
+      void write.finally(() => {
+        this.#inFlight.delete(write);
+        this.#pump();
+      });
     }
-    if (this.#pending.length > 0 && this.#timer === undefined) {
-      const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) / this.#qps) * 1000));
+    // Full slots need no timer: the next finished write pumps.
+    if (this.#pending.length > 0 && this.#timer === undefined && (busy || this.#inFlight.size < this.#maxInFlight)) {
+      const waitMs = busy ? BUSY_RECHECK_MS : Math.max(1, Math.ceil(((1 - this.#tokens) / this.#qps) * 1000));
       this.#timer = this.#clock.setTimeout(() => {
         this.#timer = undefined;
         this.#pump();

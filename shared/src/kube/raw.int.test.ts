@@ -54,4 +54,25 @@ describe('RawJsonClient against kube-apiserver', () => {
     const second = await raw.list<V1Service>(`/api/v1/namespaces/${ns}/services`, { labelSelector: 'list=yes', limit: 1, _continue: cont ?? '' });
     expect(second.items.map((s) => s.metadata?.name)).toEqual(['l2']);
   });
+
+  it('resolves credentials once for a burst of requests, and again after they may have changed', async () => {
+    // Counts how often the client asks the KubeConfig for CA, certificate, key and token.
+    let resolved = 0;
+    const counting = testKubeConfig();
+    const apply = counting.applyToHTTPSOptions.bind(counting);
+    counting.applyToHTTPSOptions = async (opts) => {
+      resolved++;
+      await apply(opts);
+    };
+    const c = new RawJsonClient(counting);
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => c.request('GET', `/api/v1/namespaces/${ns}`)));
+      expect(resolved).toBe(1);
+      await new Promise((r) => setTimeout(r, 1_100));
+      await c.request('GET', `/api/v1/namespaces/${ns}`);
+      expect(resolved).toBe(2);
+    } finally {
+      c.close();
+    }
+  });
 });

@@ -22,9 +22,25 @@ export interface RawResponse {
   readonly text: string;
 }
 
+/**
+ * How long resolved credentials are reused. Resolving them (client-node's
+ * `applyToHTTPSOptions`) reads or decodes the CA, certificate and key, asks the
+ * authenticator for a token and builds an https.Agent we never use: at hundreds of
+ * writes a second that was a fifth of this client's own cost. Rotated files and
+ * refreshed tokens are picked up within this time.
+ */
+const CREDENTIALS_TTL_MS = 1_000;
+
+interface Resolved {
+  readonly server: string;
+  readonly headers: Record<string, string | string[] | number>;
+  readonly agent: Agent;
+}
+
 export class RawJsonClient {
   readonly #kc: KubeConfig;
   #agent: { key: string; agent: Agent } | undefined;
+  #resolved: { at: number; value: Promise<Resolved> } | undefined;
 
   constructor(kc: KubeConfig) {
     this.#kc = kc;
@@ -32,13 +48,9 @@ export class RawJsonClient {
 
   /** Sends `body` as JSON; resolves on 2xx, rejects with an `ApiException` otherwise. */
   async request(method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, timeoutMs = 30_000): Promise<RawResponse> {
-    const server = this.#kc.getCurrentCluster()?.server;
-    if (server === undefined) throw new Error('kubeconfig has no current cluster');
+    const { server, headers, agent } = await this.#credentials();
     const url = new URL(path, server);
-    const opts: RequestOptions = { method, headers: { accept: 'application/json', 'content-type': 'application/json' } };
-    // Sets CA, client certificate/key and the Authorization header (tokens refreshed as needed).
-    await this.#kc.applyToHTTPSOptions(opts);
-    opts.agent = this.#agentFor(opts);
+    const opts: RequestOptions = { method, headers, agent };
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<RawResponse>((resolve, reject) => {
       const req = request(url, opts, (res) => {
@@ -46,10 +58,10 @@ export class RawJsonClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve({ status, text });
-          else reject(new ApiException(status, `HTTP ${status} from ${method} ${path}`, text, flatHeaders(res.headers)));
+          // Most answers (the status PUT's echo of the object) are never read: decode on demand.
+          if (status >= 200 && status < 300) resolve(lazyText(status, chunks));
+          else reject(new ApiException(status, `HTTP ${status} from ${method} ${path}`, Buffer.concat(chunks).toString('utf8'), flatHeaders(res.headers)));
         });
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
@@ -79,6 +91,29 @@ export class RawJsonClient {
     return list;
   }
 
+  /** Server, headers and agent, resolved at most once per {@link CREDENTIALS_TTL_MS}. */
+  #credentials(): Promise<Resolved> {
+    const now = performance.now();
+    if (this.#resolved === undefined || now - this.#resolved.at >= CREDENTIALS_TTL_MS) {
+      const value = this.#resolve();
+      this.#resolved = { at: now, value };
+      // A failure (say, a token file briefly missing) is not remembered.
+      value.catch(() => {
+        if (this.#resolved?.value === value) this.#resolved = undefined;
+      });
+    }
+    return this.#resolved.value;
+  }
+
+  async #resolve(): Promise<Resolved> {
+    const server = this.#kc.getCurrentCluster()?.server;
+    if (server === undefined) throw new Error('kubeconfig has no current cluster');
+    const opts: RequestOptions = { headers: { accept: 'application/json', 'content-type': 'application/json' } };
+    // Sets CA, client certificate/key and the Authorization header (tokens refreshed as needed).
+    await this.#kc.applyToHTTPSOptions(opts);
+    return { server, headers: { ...(opts.headers as Record<string, string | string[] | number>) }, agent: this.#agentFor(opts) };
+  }
+
   /** One keep-alive agent per TLS identity (a rotated certificate gets a new one). */
   #agentFor(o: RequestOptions): Agent {
     const key = [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername]
@@ -98,7 +133,19 @@ export class RawJsonClient {
   close(): void {
     this.#agent?.agent.destroy();
     this.#agent = undefined;
+    this.#resolved = undefined;
   }
+}
+
+function lazyText(status: number, chunks: Buffer[]): RawResponse {
+  let text: string | undefined;
+  return {
+    status,
+    get text(): string {
+      text ??= Buffer.concat(chunks).toString('utf8');
+      return text;
+    },
+  };
 }
 
 function flatHeaders(h: NodeJS.Dict<string | string[]>): Record<string, string> {

@@ -34,3 +34,4 @@ export {
   statusIPs,
   type ModelResult,
 } from './service/model.js';
+export { applyStatus, type DesiredStatus } from './service/status.js';

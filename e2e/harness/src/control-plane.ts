@@ -49,6 +49,8 @@ export interface ControlPlaneOptions {
   killOnExit?: boolean;
   /** With killOnExit: also kill them on SIGINT/SIGTERM and exit (default true). Off for callers that handle signals. */
   handleSignals?: boolean;
+  /** More kube-apiserver flags, after the defaults (a later flag wins). Benchmarks use it. */
+  apiserverArgs?: readonly string[];
 }
 
 export interface KubectlResult {
@@ -185,7 +187,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     '--log-level', 'warn',
   ], etcdLog);
 
-  const apiArgs = apiserverArgs(dir, pki, apiPort, etcdUrl);
+  const apiArgs = [...apiserverArgs(dir, pki, apiPort, etcdUrl), ...(opts.apiserverArgs ?? [])];
   let apiPid = startDetached(tools.kubeApiserver, apiArgs, apiLog);
   let state: State = {
     version: 1,

@@ -249,6 +249,22 @@ async function freshApiServer(ctx: Ctx, raw: RawJsonClient): Promise<Ctx> {
   return { ...ctx, apiPids: [st.apiserver.pid, st.etcd.pid] };
 }
 
+/**
+ * Waits until the API server and etcd are idle (under 5% of a core over half a second),
+ * at most 30 s. A restarted API server goes on working for seconds after it answers
+ * (post-start hooks, the ClusterIP repair pass over every Service); that work must not
+ * land in a timed run.
+ */
+async function quiesce(ctx: Ctx): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  await sleep(1_000);
+  while (performance.now() < deadline) {
+    const c0 = apiCpu(ctx);
+    await sleep(500);
+    if (apiCpu(ctx) - c0 < 0.025) return;
+  }
+}
+
 /** Makes every bench Service look never allocated again: no ingress, no condition, no pool annotation. */
 async function resetServices(raw: RawJsonClient): Promise<void> {
   const list = await raw.list<V1Service>(`/api/v1/namespaces/${NS}/services`, { labelSelector: 'bench=herald' });
@@ -360,6 +376,60 @@ export async function metricsText(port: number): Promise<string> {
   return fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
 }
 
+type CeilingResult = Awaited<ReturnType<typeof ceilingTrial>>;
+interface Pair {
+  readonly ceiling: CeilingResult;
+  readonly herald: HeraldTrial;
+}
+
+/** What runs between the benchmark's phases. */
+interface Live {
+  ctx: Ctx;
+  controller?: Running | undefined;
+  obs?: IngressObserver | undefined;
+}
+
+/**
+ * One timed run on reset Services, a fresh API server, and nothing else watching:
+ * the ceiling client, or Herald's controller (left running, with its observer).
+ */
+async function timedRun(live: Live, raw: RawJsonClient, who: 'ceiling' | 'herald', label: string): Promise<CeilingResult | HeraldTrial> {
+  if (live.controller) await stopController(live.controller);
+  live.controller = undefined;
+  // One observer at a time: a second watch on the same Services would tax whichever runs next.
+  live.obs?.stop();
+  live.obs = undefined;
+  await resetServices(raw);
+  live.ctx = await freshApiServer(live.ctx, raw);
+  await quiesce(live.ctx);
+  log(`${label}: ${who === 'ceiling' ? 'ceiling client' : "Herald's controller"}`);
+  if (who === 'ceiling') return ceilingTrial(live.ctx, raw);
+  live.obs = new IngressObserver(live.ctx.kc, live.ctx.core, 'bench in (herald,seq)');
+  await live.obs.start();
+  const r = await heraldTrial(live.ctx, raw, live.obs);
+  live.controller = r.controller;
+  return r.trial;
+}
+
+/**
+ * T paired runs, the order alternating (ceiling first in odd trials). Ends with
+ * Herald's controller running on its allocation (one more, untimed, run if needed).
+ */
+async function pairedTrials(live: Live, raw: RawJsonClient, trials: number): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  for (let t = 0; t < trials; t++) {
+    const order: ('ceiling' | 'herald')[] = t % 2 === 1 ? ['herald', 'ceiling'] : ['ceiling', 'herald'];
+    const got: Partial<Record<'ceiling' | 'herald', CeilingResult | HeraldTrial>> = {};
+    for (const who of order) {
+      got[who] = await timedRun(live, raw, who, `trial ${t + 1}/${trials}`);
+      log(`  ${who}: ${round(got[who]?.seconds ?? Number.NaN)} s`);
+    }
+    pairs.push({ ceiling: got.ceiling as CeilingResult, herald: got.herald as HeraldTrial });
+  }
+  if (!live.controller) await timedRun(live, raw, 'herald', 'after the trials (untimed)');
+  return pairs;
+}
+
 export async function benchController(argv: string[]): Promise<Record<string, unknown>> {
   const n = flag(argv, 'services', 10_000);
   const sequential = flag(argv, 'sequential', 300);
@@ -375,6 +445,7 @@ export async function benchController(argv: string[]): Promise<Record<string, un
   let ctx: Ctx = { cp, kc, core, n, apiPids: [state.apiserver.pid, state.etcd.pid], nodeOptions };
   let controller: Running | undefined;
   let obs: IngressObserver | undefined;
+  const live: Live = { ctx };
   try {
     await core.createNamespace({ body: { metadata: { name: NS } } });
     await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
@@ -384,44 +455,8 @@ export async function benchController(argv: string[]): Promise<Record<string, un
     log(`creating ${n} Services`);
     const createRate = await createServices(ctx, 'herald', n, CLASS);
 
-    // ---- paired trials on the same N Services, reset in between; the order alternates ----
-    const pairs: { ceiling: Awaited<ReturnType<typeof ceilingTrial>>; herald: HeraldTrial }[] = [];
-    for (let t = 0; t < trials; t++) {
-      const heraldFirst = t % 2 === 1;
-      let c: Awaited<ReturnType<typeof ceilingTrial>> | undefined;
-      let h: HeraldTrial | undefined;
-      for (const who of heraldFirst ? ['herald', 'ceiling'] : ['ceiling', 'herald']) {
-        if (controller) await stopController(controller);
-        controller = undefined;
-        await resetServices(raw);
-        ctx = await freshApiServer(ctx, raw);
-        await sleep(1_000);
-        if (who === 'ceiling') {
-          log(`trial ${t + 1}/${trials}: ceiling client`);
-          c = await ceilingTrial(ctx, raw);
-        } else {
-          log(`trial ${t + 1}/${trials}: Herald's controller`);
-          obs?.stop();
-          obs = new IngressObserver(kc, core, 'bench in (herald,seq)');
-          await obs.start();
-          const r = await heraldTrial(ctx, raw, obs);
-          h = r.trial;
-          controller = r.controller;
-        }
-        log(`  ${who}: ${round(who === 'ceiling' ? (c?.seconds ?? 0) : (h?.seconds ?? 0))} s`);
-      }
-      if (!c || !h) throw new Error('trial incomplete');
-      pairs.push({ ceiling: c, herald: h });
-    }
-    // The later phases run on Herald's allocation: if the ceiling ran last, Herald allocates again (untimed).
-    if (trials % 2 === 0) {
-      await resetServices(raw);
-      ctx = await freshApiServer(ctx, raw);
-      obs?.stop();
-      obs = new IngressObserver(kc, core, 'bench in (herald,seq)');
-      await obs.start();
-      controller = (await heraldTrial(ctx, raw, obs)).controller;
-    }
+    const pairs = await pairedTrials(live, raw, trials);
+    ({ ctx, controller, obs } = live);
     if (!controller || !obs) throw new Error('no controller');
     const ratios = pairs.map((p) => p.ceiling.seconds / p.herald.seconds);
     // The trial with the median ratio (the lower middle one for an even count); all its figures are reported together.
@@ -470,12 +505,18 @@ export async function benchController(argv: string[]): Promise<Record<string, un
       bench: 'controller',
       services: n,
       concurrency: WORKERS,
-      trials,
       allocate: { seconds: round(heraldSeconds), servicesPerSecond: round(n / heraldSeconds, 1), measuredFrom: 'controller process spawn to last IP seen in a watch; the median-ratio trial', ...mid.herald.phases },
       ceiling: { seconds: round(ceilingSeconds), servicesPerSecond: round(n / ceilingSeconds, 1), client: "list + PUT services/status with Herald's body (controller applyStatus), plain JSON over keep-alive TLS, same concurrency, same Services, same run; the median-ratio trial" },
       ratioToCeiling: round(mid.ratio, 3),
       ratioPerTrial: ratios.map((r) => round(r, 3)),
-      trialSeconds: pairs.map((p) => ({ ceiling: round(p.ceiling.seconds), herald: round(p.herald.seconds) })),
+      trials: pairs.map((p) => ({
+        ceilingSeconds: round(p.ceiling.seconds),
+        heraldSeconds: round(p.herald.seconds),
+        apiserverAndEtcdCpuCeiling: round(p.ceiling.cost.apiCpu),
+        apiserverAndEtcdCpuHerald: round(p.herald.cost.apiCpu),
+        ceilingClientCpu: round(p.ceiling.clientCpu),
+        controllerCpu: round(p.herald.controllerCpu),
+      })),
       order: 'trial 1: ceiling then Herald; trial 2: Herald then ceiling; and so on. Each run starts on reset Services',
       createToStatus: { samples: latencies.length, p50Ms: round(percentile(latencies, 50), 1), p99Ms: round(percentile(latencies, 99), 1), maxMs: round(Math.max(...latencies), 1) },
       cpuSeconds: {
@@ -498,8 +539,10 @@ export async function benchController(argv: string[]): Promise<Record<string, un
     };
   } finally {
     obs?.stop();
+    live.obs?.stop();
     raw.close();
     controller?.proc.kill('SIGKILL');
+    live.controller?.proc.kill('SIGKILL');
     await cp.stop();
   }
 }

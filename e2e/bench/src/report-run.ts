@@ -31,7 +31,7 @@ export interface PlanItem {
 
 /** Every benchmark, in the order `npm run bench` runs them (and the report shows them). */
 export const PLAN: readonly PlanItem[] = [
-  { name: 'controller', args: ['--services', '5000', '--sequential', '100'], quick: ['--services', '300', '--sequential', '10'], timeoutMinutes: 20 },
+  { name: 'controller', args: ['--services', '5000', '--sequential', '100'], quick: ['--services', '300', '--sequential', '10', '--trials', '1'], timeoutMinutes: 20 },
   { name: 'cold-start', args: ['--services', '10000'], quick: ['--services', '500', '--lists', '2'], timeoutMinutes: 25 },
   { name: 'l2-failover', args: ['--trials', '20'], quick: ['--trials', '2'], timeoutMinutes: 20 },
   { name: 'speaker-load', args: ['--services', '1000', '--idle-seconds', '30'], quick: ['--services', '50', '--idle-seconds', '5'], timeoutMinutes: 20 },

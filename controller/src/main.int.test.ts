@@ -38,7 +38,8 @@ describe('herald controller binary', () => {
         env: { PATH: process.env['PATH'] ?? '', HERALD_NAMESPACE: c.ns, HERALD_LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // 'close': exited and its output read to the end.
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       const logs: Record<string, unknown>[] = [];
       createInterface({ input: child.stdout }).on('line', (l) => {
         try {
@@ -64,11 +65,14 @@ describe('herald controller binary', () => {
         expect(text).toContain('herald_pool_addresses_in_use{pool="p",family="ipv4"}');
         expect(text).toContain('herald_reconcile_duration_seconds_bucket');
         // Every log line is JSON with stable keys; an allocation is logged with its reason fields.
-        expect(logs.find((l) => l['event'] === 'ipAllocated')).toMatchObject({ service: `${c.ns}/web`, pool: 'p', action: 'Allocated' });
+        // (Log lines are written in batches, at most 50 ms late.)
+        expect(await eventually('allocation log line', async () => logs.find((l) => l['event'] === 'ipAllocated'))).toMatchObject({ service: `${c.ns}/web`, pool: 'p', action: 'Allocated' });
         expect(logs.filter((l) => 'raw' in l)).toEqual([]);
         child.kill('SIGTERM');
         expect(await exited).toBe(0);
         expect(stderr).toBe('');
+        // The last lines, logged while exiting, were flushed on exit.
+        expect(logs.find((l) => l['event'] === 'stopping')).toMatchObject({ signal: 'SIGTERM' });
       } finally {
         child.kill('SIGKILL');
       }

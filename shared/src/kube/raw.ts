@@ -25,8 +25,8 @@ export interface RawResponse {
 /**
  * How long resolved credentials are reused. Resolving them (client-node's
  * `applyToHTTPSOptions`) reads or decodes the CA, certificate and key, asks the
- * authenticator for a token and builds an https.Agent we never use: at hundreds of
- * writes a second that was a fifth of this client's own cost. Rotated files and
+ * authenticator for a token and builds an https.Agent we never use: profiled at 10,000
+ * status writes, about 15% of the time spent in this client. Rotated files and
  * refreshed tokens are picked up within this time.
  */
 const CREDENTIALS_TTL_MS = 1_000;

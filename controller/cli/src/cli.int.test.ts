@@ -145,6 +145,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // First, so that nothing below (a hung delete, the hook's timeout) can leave it behind.
+  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
   if (controller) {
     const exited = new Promise((r) => controller?.once('exit', r));
     controller.kill('SIGTERM');
@@ -156,7 +158,6 @@ afterAll(async () => {
     await Promise.all(svcs.items.map((s) => core.deleteNamespacedService({ namespace: ns, name: s.metadata?.name ?? '' }).catch(() => undefined)));
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('herald: exit codes without a cluster', () => {

@@ -169,6 +169,62 @@ describe('SWIM membership', () => {
     expect(net.converged()).toBe(true);
   });
 
+  it.each([1000, 3000, 6000, 9000])('heals on its own after a %i ms link flap, with no join from outside', (cutMs) => {
+    // A real cluster showed views that never healed after 3 s and 6 s cuts: each side held
+    // the other dead and nothing probed the dead. Now they are asked for their state.
+    const net = new SimNet(3, { seed: cutMs });
+    net.joinAll();
+    net.clock.advance(2000);
+    expect(net.converged()).toBe(true);
+    net.isolate('n1', true);
+    net.clock.advance(cutMs);
+    net.isolate('n1', false);
+    const restored = net.clock.now();
+    let convergedAt: number | undefined;
+    for (let t = 0; t <= 5000 && convergedAt === undefined; t += 10) {
+      if (net.converged()) convergedAt = net.clock.now() - restored;
+      else net.clock.advance(10);
+    }
+    expect(convergedAt).toBeDefined();
+    expect(convergedAt as number).toBeLessThanOrEqual(2000);
+    // And stays healed.
+    net.clock.advance(5000);
+    expect(net.converged()).toBe(true);
+  });
+
+  it('heals after two flaps on different members, each shorter than a Lease', () => {
+    const net = new SimNet(3, { seed: 77 });
+    net.joinAll();
+    net.clock.advance(2000);
+    for (const victim of ['n1', 'n2']) {
+      net.isolate(victim, true);
+      net.clock.advance(3000);
+      net.isolate(victim, false);
+      net.clock.advance(2000);
+      expect(net.converged()).toBe(true);
+    }
+  });
+
+  it('asks a dead member for its state a few times a second, and stops once it is reaped', () => {
+    const net = new SimNet(3, { seed: 5, config: { reapAfterMs: 2000 } });
+    net.joinAll();
+    net.clock.advance(2000);
+    net.crash('n2');
+    net.clock.advance(1000);
+    expect(net.node('n0').swim.member('n2')?.state).toBe('dead');
+    const a = net.sentTo.get('n2') ?? 0;
+    net.clock.advance(1000);
+    const whileDead = (net.sentTo.get('n2') ?? 0) - a;
+    // Two survivors, each at most one request per reconnect interval (250 ms).
+    expect(whileDead).toBeGreaterThanOrEqual(4);
+    expect(whileDead).toBeLessThanOrEqual(10);
+    net.clock.advance(2000);
+    expect(net.node('n0').swim.member('n2')).toBeUndefined();
+    const b = net.sentTo.get('n2') ?? 0;
+    net.clock.advance(2000);
+    expect((net.sentTo.get('n2') ?? 0) - b).toBe(0);
+  });
+
   it('shows a graceful leave as left, not dead, on every member at once', () => {
     const net = new SimNet(10, { seed: 13 });
     net.joinAll();

@@ -56,6 +56,14 @@ export interface SwimConfig {
   readonly maxDatagram: number;
   /** Full state exchange with one random member this often (memberlist's push-pull): repairs views that gossip missed. */
   readonly pushPullIntervalMs: number;
+  /**
+   * Each dead member (not one that left) is asked for its state this often until it is
+   * reaped. A partition shorter than the reap time otherwise never heals: both sides hold
+   * the other dead, nobody probes or gossips to the dead, and no Lease changes to trigger a
+   * re-join (seen on a real cluster after 3 s and 6 s link flaps). memberlist does the same
+   * with its reconnect to dead nodes. 0 turns it off.
+   */
+  readonly reconnectIntervalMs: number;
 }
 
 export const DEFAULT_SWIM_CONFIG: SwimConfig = {
@@ -72,6 +80,7 @@ export const DEFAULT_SWIM_CONFIG: SwimConfig = {
   reapAfterMs: 60_000,
   maxDatagram: MAX_DATAGRAM,
   pushPullIntervalMs: 10_000,
+  reconnectIntervalMs: 250,
 };
 
 /** This speaker: its member name (the node name) and where its UDP socket listens. */
@@ -194,6 +203,7 @@ function validateConfig(c: SwimConfig): void {
   if (!(c.probeTimeoutMs > 0 && c.probeTimeoutMs < c.probeIntervalMs)) bad('probeTimeoutMs must be in (0, probeIntervalMs)');
   if (!(Number.isInteger(c.indirectChecks) && c.indirectChecks >= 0)) bad('indirectChecks must be an integer >= 0');
   if (!(c.suspicionMinMs > 0 && c.suspicionMaxMs >= c.suspicionMinMs)) bad('need 0 < suspicionMinMs <= suspicionMaxMs');
+  if (!(c.reconnectIntervalMs >= 0)) bad('reconnectIntervalMs must be >= 0');
   if (!(c.maxDatagram >= 600 && c.maxDatagram <= MAX_DATAGRAM)) bad(`maxDatagram must be in [600, ${MAX_DATAGRAM}]`);
 }
 
@@ -253,6 +263,8 @@ export class Swim {
   #lastPushPull = -Infinity;
   /** When we last asked a sender for its state or told it of its death; bounds that traffic. */
   readonly #nudged = new Map<string, number>();
+  /** When we last asked each dead member for its state (see #reconnect). */
+  readonly #reconnected = new Map<string, number>();
 
   constructor(opts: SwimOptions) {
     this.#cfg = { ...DEFAULT_SWIM_CONFIG, ...opts.config };
@@ -436,6 +448,28 @@ export class Swim {
     this.#startProbe();
     this.#gossip();
     this.#pushPull();
+    this.#reconnect();
+  }
+
+  /**
+   * Asks dead members for their state (an `alive` with a sync request). A member that is in
+   * fact alive answers with its full view, in which we are dead too (each side of a healed
+   * partition holds the other dead at the same incarnation, so neither `alive` is news):
+   * that rumour makes us refute with a higher incarnation, sent straight back to it, and its
+   * own refutation follows from our state. Within a few round trips of the link coming back
+   * both views hold each other alive. A member that really is dead costs one datagram per
+   * interval until it is reaped.
+   */
+  #reconnect(): void {
+    const every = this.#cfg.reconnectIntervalMs;
+    if (every <= 0) return;
+    const now = this.#clock.now();
+    for (const m of this.#members.values()) {
+      if (m.state !== 'dead') continue;
+      if (now - (this.#reconnected.get(m.name) ?? m.since) < every) continue;
+      this.#reconnected.set(m.name, now);
+      this.#send(m, { type: 'alive', seq: this.#nextSeq(), from: this.#self.name, syncRequest: true }, [this.#selfUpdate()]);
+    }
   }
 
   #pushPull(): void {
@@ -543,6 +577,7 @@ export class Swim {
         this.#members.delete(name);
         this.#queue.delete(name);
         this.#nudged.delete(name);
+        this.#reconnected.delete(name);
       }
     }
   }

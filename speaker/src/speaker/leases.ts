@@ -97,6 +97,7 @@ export class SpeakerLeases {
   #endpoint: Endpoint | undefined;
   #own: V1Lease | undefined;
   #renewedAt: number | undefined;
+  #viewCurrentAt: number | undefined;
   #timer: TimerHandle | undefined;
   #stopped = false;
 
@@ -123,6 +124,15 @@ export class SpeakerLeases {
     return this.#renewedAt;
   }
 
+  /**
+   * The renewTime of our own Lease as the watch last delivered it (our own clock's reading
+   * when that renewal started): the Lease view is current up to then. See
+   * `LivenessInput.viewCurrentAt`.
+   */
+  get viewCurrentAt(): number | undefined {
+    return this.#viewCurrentAt;
+  }
+
   /** Every speaker with a Lease, ourselves included. */
   records(): ReadonlyMap<string, SpeakerRecord> {
     return this.#records;
@@ -144,12 +154,18 @@ export class SpeakerLeases {
     await this.#informer.start();
   }
 
-  /** When the next peer Lease would expire unless renewed (for a re-check timer). */
+  /**
+   * When the next peer Lease would expire unless renewed (for a re-check timer); only times
+   * still ahead. One already past in local time but not yet in the view (`viewCurrentAt`)
+   * is re-checked when our own next renewal comes back through the watch (`onChange`).
+   */
   nextExpiry(): number | undefined {
+    const now = this.#opts.clock.now();
     let next: number | undefined;
     for (const r of this.#records.values()) {
       if (r.node === this.#opts.node) continue;
       const at = r.observedAt + r.durationMs;
+      if (at <= now) continue;
       if (next === undefined || at < next) next = at;
     }
     return next;
@@ -178,6 +194,7 @@ export class SpeakerLeases {
       return;
     }
     const now = this.#opts.clock.now();
+    if (node === this.#opts.node && lease.spec?.holderIdentity === node) this.#observeOwn(lease, now);
     const prev = this.#records.get(node);
     const rec = observeLease(node, lease, old, prev, now);
     this.#records.set(node, rec);
@@ -185,6 +202,19 @@ export class SpeakerLeases {
     // endpoint, or a Lease renewed after it had expired do.
     const expired = prev !== undefined && prev.observedAt + prev.durationMs <= now;
     if (prev === undefined || expired || formatEndpointOrNone(prev.endpoint) !== formatEndpointOrNone(rec.endpoint)) this.#emit();
+  }
+
+  /** Our own renewal came back through the watch: the view is current up to its start. */
+  #observeOwn(lease: V1Lease, now: number): void {
+    const at = lease.spec?.renewTime;
+    const renewed = at === undefined ? NaN : new Date(at as unknown as string | Date).getTime();
+    // Only forward: a relist may hand us an older copy.
+    if (!Number.isFinite(renewed) || renewed > now || (this.#viewCurrentAt !== undefined && renewed <= this.#viewCurrentAt)) return;
+    const before = this.#viewCurrentAt ?? -Infinity;
+    this.#viewCurrentAt = renewed;
+    // A peer Lease that this view now shows expired is news.
+    const expires = [...this.#records.values()].some((r) => r.node !== this.#opts.node && r.observedAt + r.durationMs > before && r.observedAt + r.durationMs <= renewed);
+    if (expires) this.#emit();
   }
 
   #emit(): void {

@@ -49,6 +49,30 @@ describe('speaker liveness', () => {
     expect(aliveNodes(l)).toEqual(['a', 'b', 'c']);
   });
 
+  it('judges Leases as of the last own renewal the watch delivered, so a node back from a cut does not claim everything', () => {
+    // Link cut at 91 s for 9 s: our renewals and the watch stopped; the link is back and our
+    // first renewal just succeeded (99.9 s), but the watch has not caught up. The peers'
+    // Leases were last seen at 89 s; membership still holds them dead from the cut.
+    const back = input({
+      selfRenewedAt: 99_900,
+      viewCurrentAt: 91_000,
+      leases: new Map([
+        ['a', lease(91_000)],
+        ['b', lease(89_000)],
+        ['c', lease(89_000)],
+      ]),
+      membership: new Map<string, MemberState>([
+        ['b', 'dead'],
+        ['c', 'dead'],
+      ]),
+    });
+    expect(computeLiveness(back).get('a')).toEqual({ alive: false, reason: 'selfMinority' });
+    // Judged against the clock instead, both peers look expired and we look alone and alive.
+    expect(computeLiveness({ ...back, viewCurrentAt: undefined }).get('a')).toEqual({ alive: true, reason: 'self' });
+    // Once the watch delivers a renewal of ours past their expiry, they really are expired.
+    expect(computeLiveness({ ...back, viewCurrentAt: 99_500 }).get('a')).toEqual({ alive: true, reason: 'self' });
+  });
+
   it('falls back to Lease freshness when membership is not running', () => {
     const leases = new Map([
       ['b', lease(95_000)],

@@ -69,6 +69,16 @@ export interface LivenessInput {
    * own renewals fail we cannot see others renew either, so Leases are judged as of then.
    */
   readonly selfRenewedAt: number | undefined;
+  /**
+   * The start time of our latest renewal that came back to us through the Lease watch,
+   * undefined before the first. The watch delivers changes in order, so at that moment we
+   * had seen every peer renewal written before ours: the Lease view is current as of then,
+   * and no later. A speaker cut off from the API server (its link down) keeps a view frozen
+   * there, however long ago; judging peers' Leases against `now` instead made a node whose
+   * link came back after 8 s find every peer's Lease expired, count itself the only speaker,
+   * and claim every IP before its watch caught up (seen on a real cluster).
+   */
+  readonly viewCurrentAt?: number | undefined;
   readonly selfLeaseDurationMs: number;
   readonly leases: ReadonlyMap<string, LeaseObservation>;
   /** Undefined while membership is not running; otherwise the state of each member it knows. */
@@ -81,7 +91,8 @@ export interface LivenessInput {
 export function computeLiveness(input: LivenessInput): Map<string, Liveness> {
   const out = new Map<string, Liveness>();
   const selfFresh = input.selfRenewedAt !== undefined && input.now - input.selfRenewedAt < input.selfLeaseDurationMs;
-  const asOf = selfFresh || input.selfRenewedAt === undefined ? input.now : input.selfRenewedAt;
+  const renewedAsOf = selfFresh || input.selfRenewedAt === undefined ? input.now : input.selfRenewedAt;
+  const asOf = input.viewCurrentAt === undefined ? renewedAsOf : Math.min(renewedAsOf, input.viewCurrentAt);
   const peers = new Map<string, Liveness>();
   let freshPeers = 0;
   for (const [node, lease] of [...input.leases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

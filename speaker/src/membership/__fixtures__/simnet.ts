@@ -83,6 +83,8 @@ export class SimNet {
   readonly #opts: SimOptions;
   maxDatagram = 0;
   datagrams = 0;
+  /** Datagrams sent to each member, by name (counted before loss or cuts). */
+  readonly sentTo = new Map<string, number>();
 
   constructor(count: number, opts: SimOptions) {
     this.#opts = opts;
@@ -180,6 +182,7 @@ export class SimNet {
     const from = this.#byEp.get(`${fromEp.address}:${fromEp.port}`);
     const dst = this.#byEp.get(`${to.address}:${to.port}`);
     if (!from || !dst) return;
+    this.sentTo.set(dst.name, (this.sentTo.get(dst.name) ?? 0) + 1);
     if (this.#cut.has(`${from.name}>${dst.name}`)) return;
     if (this.#rng() < (this.#opts.loss ?? 0)) return;
     const delay =

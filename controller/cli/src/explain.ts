@@ -10,23 +10,18 @@
 import type { EventsV1Event, V1EndpointSlice, V1Lease, V1Node, V1Service } from '@kubernetes/client-node';
 import {
   BFDProfileKind,
-  BFDProfileSchema,
   BGPAdvertisementKind,
-  BGPAdvertisementSchema,
   BGPPeerKind,
-  BGPPeerSchema,
   BGPSessionStateKind,
   CommunityKind,
-  CommunitySchema,
   GROUP,
   IPAddressPoolKind,
-  IPAddressPoolSchema,
   L2AdvertisementKind,
-  L2AdvertisementSchema,
   ServiceBGPStatusKind,
   ServiceL2StatusKind,
   VERSION,
 } from '@herald/shared/api';
+import { buildConfig } from '@herald/shared/config';
 import { formatIP, ipKey, type IP } from '@herald/shared/ip';
 import type { Labels } from '@herald/shared/labels';
 import {
@@ -44,7 +39,7 @@ import {
 import { SPEAKER_LEASE_LABEL, SPEAKER_LEASE_LABEL_VALUE, planBgp, planL2, type BgpPlan, type IPPlan, type NodeReason, type OwnerReason } from '@herald/speaker';
 import type { ClusterApi } from './api.js';
 import { notFound } from './errors.js';
-import { parseStatusObjects, parseValid, reportedFor, sessionRows, speakersFromLeases, type Reported, type SessionRow, type SpeakerLease, type StatusObjects } from './objects.js';
+import { parseStatusObjects, reportedFor, sessionRows, speakersFromLeases, type Reported, type SessionRow, type SpeakerLease, type StatusObjects } from './objects.js';
 import { BGP_REASON_TEXT, IP_REASON_TEXT, NODE_REASON_TEXT, OWNER_REASON_TEXT, bgpReasonLine } from './reasons.js';
 import { list, renderTable, shortDuration } from './table.js';
 
@@ -285,19 +280,28 @@ export function explainAnnouncements(input: ExplainInput, speakers: readonly Spe
   const ips = statusIPs(input.service);
   if (ips.length === 0 || !handles(input.service, input.lbClass).ok) return [];
   const alive = new Set(speakers.filter((s) => s.alive).map((s) => s.node));
-  const pools = parseValid(input.pools, IPAddressPoolSchema);
+  // The same model the speakers run (a one-shot process: no last good versions of its own).
+  const config = buildConfig({
+    IPAddressPool: input.pools,
+    L2Advertisement: input.l2Advertisements,
+    BGPAdvertisement: input.bgpAdvertisements,
+    BGPPeer: input.bgpPeers,
+    BFDProfile: input.bfdProfiles,
+    Community: input.communities,
+  });
+  const pools = config.pools.map((p) => p.pool);
   const cls = input.lbClass === undefined ? {} : { loadBalancerClass: input.lbClass };
-  const l2 = planL2({ nodes: input.nodes, services: input.services, endpointSlices: input.endpointSlices, pools, advertisements: parseValid(input.l2Advertisements, L2AdvertisementSchema), alive, ...cls });
+  const l2 = planL2({ nodes: input.nodes, services: input.services, endpointSlices: input.endpointSlices, pools, advertisements: config.l2Advertisements, alive, ...cls });
   const known = [...new Set([...input.nodes.map((n) => n.metadata?.name ?? ''), ...speakers.map((s) => s.node)])].filter((n) => n !== '').sort();
   const bgpWorld = {
     nodes: input.nodes,
     services: input.services,
     endpointSlices: input.endpointSlices,
     pools,
-    advertisements: parseValid(input.bgpAdvertisements, BGPAdvertisementSchema),
-    peers: parseValid(input.bgpPeers, BGPPeerSchema),
-    bfdProfiles: parseValid(input.bfdProfiles, BFDProfileSchema),
-    communities: parseValid(input.communities, CommunitySchema),
+    advertisements: config.bgpAdvertisements,
+    peers: config.bgpPeers,
+    bfdProfiles: config.bfdProfiles,
+    communities: config.communities,
     ...cls,
   };
   const bgpPlans = new Map(known.map((node) => [node, planBgp({ ...bgpWorld, node })]));

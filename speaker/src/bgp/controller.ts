@@ -26,28 +26,23 @@ import {
 import { BgpPeer, bfd, type BgpPeerOptions, type PeerDown } from 'bgp-speaker-lite';
 import {
   BFDProfileKind,
-  BFDProfileSchema,
   BGPAdvertisementKind,
-  BGPAdvertisementSchema,
   BGPPeerKind,
-  BGPPeerSchema,
   BGPSessionStateKind,
   CommunityKind,
-  CommunitySchema,
   GROUP,
-  IPAddressPoolSchema,
   ServiceBGPStatusKind,
   VERSION,
   type BFDState,
   type BGPState,
-  type IPAddressPool,
 } from '@herald/shared/api';
+import { ConfigTracker } from '@herald/shared/config';
 import { errorMessage, isConflict, isNotFound, type Clock, type Logger, type TimerHandle } from '@herald/shared/core';
 import { EventRecorder, WorkQueue, createInformer, ok, retry, type Informer, type ReconcileResult } from '@herald/shared/kube';
 import { planBgp, type BgpPlan } from './plan.js';
 import { fingerprint, liteRoutes, nodeAddresses, sessionConfig, type SessionConfig } from './session-config.js';
 import type { BgpMetrics } from './metrics.js';
-import { parseList } from '../parse-list.js';
+import { logVerdicts } from '../config-log.js';
 
 type CustomObject = KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
 
@@ -129,6 +124,9 @@ export class BgpController {
   readonly #bfd = new Map<string, Promise<bfd.BfdUdp>>();
   #nextDiscriminator = 1;
   #plan: BgpPlan | undefined;
+  /** BGP configuration in force: an invalid edit keeps the last good version (shared/config). */
+  readonly #config = new ConfigTracker();
+  readonly #verdictsLogged = new Map<string, string>();
   #reported = new Set<string>();
   #secretTimer: TimerHandle | undefined;
   #synced = false;
@@ -237,16 +235,24 @@ export class BgpController {
 
   async #apply(): Promise<ReconcileResult> {
     const i = this.#o.informers;
+    const config = this.#config.update({
+      IPAddressPool: i.pools.list(),
+      BGPAdvertisement: this.#ads.list(),
+      BGPPeer: this.#peers.list(),
+      BFDProfile: this.#bfdProfiles.list(),
+      Community: this.#communities.list(),
+    });
+    logVerdicts(this.#log, config.verdicts, this.#verdictsLogged);
     const plan = planBgp({
       node: this.#o.node,
       nodes: i.nodes.list(),
       services: i.services.list(),
       endpointSlices: i.slices.list(),
-      pools: parseList<IPAddressPool>(i.pools.list(), IPAddressPoolSchema),
-      advertisements: parseList(this.#ads.list(), BGPAdvertisementSchema),
-      peers: parseList(this.#peers.list(), BGPPeerSchema),
-      bfdProfiles: parseList(this.#bfdProfiles.list(), BFDProfileSchema),
-      communities: parseList(this.#communities.list(), CommunitySchema),
+      pools: config.pools.map((p) => p.pool),
+      advertisements: config.bgpAdvertisements,
+      peers: config.bgpPeers,
+      bfdProfiles: config.bfdProfiles,
+      communities: config.communities,
       ...(this.#o.lbClass !== undefined ? { loadBalancerClass: this.#o.lbClass } : {}),
     });
     const previous = this.#plan;

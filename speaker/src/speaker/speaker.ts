@@ -22,7 +22,8 @@ import {
   type V1Node,
   type V1Service,
 } from '@kubernetes/client-node';
-import { GROUP, VERSION, IPAddressPoolKind, IPAddressPoolSchema, L2AdvertisementKind, L2AdvertisementSchema, ServiceL2StatusKind, type IPAddressPool, type L2Advertisement } from '@herald/shared/api';
+import { GROUP, VERSION, IPAddressPoolKind, L2AdvertisementKind, ServiceL2StatusKind } from '@herald/shared/api';
+import { ConfigTracker } from '@herald/shared/config';
 import { errorMessage, isConflict, isNotFound, type Clock, type Logger, type TimerHandle } from '@herald/shared/core';
 import { formatIP, ipKey, type IP } from '@herald/shared/ip';
 import { EventRecorder, WorkQueue, callWithTimeout, createInformer, ok, retry, type Informer, type ReconcileResult } from '@herald/shared/kube';
@@ -34,7 +35,7 @@ import { startUdpMembership, type Endpoint, type Keys, type MemberState, type Sw
 import { SpeakerLeases } from './leases.js';
 import { aliveNodes, computeLiveness, type Liveness } from './liveness.js';
 import type { SpeakerMetrics } from './metrics.js';
-import { parseList } from '../parse-list.js';
+import { logVerdicts } from '../config-log.js';
 
 export interface SpeakerOptions {
   readonly kc: KubeConfig;
@@ -122,6 +123,9 @@ export class Speaker {
   #mine = new Map<string, Mine>();
   #owned = new Set<string>();
   #lastPlan: L2Plan | undefined;
+  /** Pools and L2Advertisements in force: an invalid edit keeps the last good version (shared/config). */
+  readonly #config = new ConfigTracker();
+  readonly #verdictsLogged = new Map<string, string>();
   #liveness = new Map<string, Liveness>();
   #recheck: TimerHandle | undefined;
   #ifaceTimer: TimerHandle | undefined;
@@ -359,13 +363,19 @@ export class Speaker {
     }
   }
 
-  /** (Re)joins the peers the Leases name; joining a known member is harmless, and it heals partitions. */
+  /**
+   * (Re)joins the peers whose fresh Leases name an endpoint but whom membership does not
+   * hold alive; joining a known member is harmless, and it heals partitions. Runs on every
+   * Lease change and once a second (with the interface check): a partition shorter than a
+   * Lease changes no Lease, and SWIM's own reconnect to dead members ends when it reaps them.
+   */
   #join(): void {
     const m = this.#membership;
     if (!m || !this.#leases) return;
+    const now = this.#o.clock.now();
     const seeds: Endpoint[] = [];
     for (const r of this.#leases.records().values()) {
-      if (r.node === this.#o.node || r.endpoint === undefined) continue;
+      if (r.node === this.#o.node || r.endpoint === undefined || now - r.observedAt >= r.durationMs) continue;
       const state = m.swim.member(r.node)?.state;
       if (state === 'alive' || state === 'suspect') continue;
       seeds.push(r.endpoint);
@@ -388,6 +398,7 @@ export class Speaker {
       self: this.#o.node,
       now,
       selfRenewedAt: leases?.renewedAt,
+      viewCurrentAt: leases?.viewCurrentAt,
       selfLeaseDurationMs: leases?.durationMs ?? 10_000,
       leases: leases?.records() ?? new Map(),
       membership: this.#membership ? this.#memberStates : undefined,
@@ -399,12 +410,14 @@ export class Speaker {
     const now = this.#o.clock.now();
     this.#liveness = this.#computeLiveness(now);
     const alive = new Set(aliveNodes(this.#liveness));
+    const config = this.#config.update({ IPAddressPool: this.#pools.list(), L2Advertisement: this.#ads.list() });
+    logVerdicts(this.#log, config.verdicts, this.#verdictsLogged);
     const plan = planL2({
       nodes: this.#nodes.list(),
       services: this.#services.list(),
       endpointSlices: this.#slices.list(),
-      pools: parseList<IPAddressPool>(this.#pools.list(), IPAddressPoolSchema),
-      advertisements: parseList<L2Advertisement>(this.#ads.list(), L2AdvertisementSchema),
+      pools: config.pools.map((p) => p.pool),
+      advertisements: config.l2Advertisements,
       alive,
       ...(this.#o.lbClass !== undefined ? { loadBalancerClass: this.#o.lbClass } : {}),
     });
@@ -501,6 +514,7 @@ export class Speaker {
   #watchInterfaces(): void {
     if (this.#stopping) return;
     this.#ifaceTimer = this.#o.clock.setTimeout(() => {
+      this.#join();
       void readInterfaces(this.#o.sysfs)
         .then((ifaces) => {
           const sig = interfaceSignature(ifaces);

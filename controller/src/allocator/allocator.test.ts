@@ -67,6 +67,20 @@ describe('choosing an address', () => {
     expect(a.stats('p')?.total[4]).toBe(2n);
   });
 
+  it('refuses a requested .0 or .255 from a pool with avoidBuggyIPs (as MetalLB does), but keeps one a Service already holds', () => {
+    const a = new Allocator();
+    a.setPools([pool('p', ['10.0.0.0/23'], { avoidBuggyIPs: true })]);
+    for (const addr of ['10.0.0.255', '10.0.1.0']) {
+      const d = a.assign(svc('ns/a', { requestedIPs: [ip(addr)] }));
+      expect(d).toMatchObject({ ok: false, reason: 'InvalidRequest' });
+      expect(d.ok ? '' : d.message).toContain(`${addr} ends in .0 or .255`);
+    }
+    expect(ips(a.assign(svc('ns/b', { requestedIPs: [ip('10.0.0.254')] })))).toEqual(['10.0.0.254']);
+    // Restored from status (held before the pool said avoidBuggyIPs): kept, not moved.
+    expect(a.restore(svc('ns/c', { requestedIPs: [ip('10.0.1.255')] }), [ip('10.0.1.255')])).toEqual({ ok: true });
+    expect(ips(a.assign(svc('ns/c', { requestedIPs: [ip('10.0.1.255')] })))).toEqual(['10.0.1.255']);
+  });
+
   it('uses autoAssign:false pools only when asked for by name or by IP', () => {
     const a = new Allocator();
     a.setPools([pool('manual', ['10.1.0.0/24'], { autoAssign: false })]);

@@ -410,6 +410,11 @@ export class Allocator {
         considered.push({ pool: p.name, verdict: 'notAdmitted', detail: no });
         return { reason: 'NoMatchingPool', message: `pool ${p.name} contains ${formatIP(ip)} but does not admit this Service: ${no}` };
       }
+      // MetalLB refuses a requested .0 or .255 from such a pool too. Only new requests: a
+      // Service that already holds one keeps it (restore and keep never check this).
+      if (p.avoidBuggyIPs && isBuggy(ip.family, ip.value)) {
+        return { reason: 'InvalidRequest', message: `the requested IP ${formatIP(ip)} ends in .0 or .255, which pool ${p.name} avoids (avoidBuggyIPs: true): request another address` };
+      }
       pool = p;
     }
     for (const ip of req.requestedIPs) {

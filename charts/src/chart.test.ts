@@ -162,8 +162,12 @@ describe('the chart with default values', () => {
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     expect(only<V1Role>(objs, 'Role', 'herald-controller').rules).toEqual([
-      { apiGroups: ['herald.io'], resources: ['ipaddresspools'], verbs: ['list', 'watch'] },
-      { apiGroups: ['herald.io'], resources: ['ipaddresspools/status'], verbs: ['update'] },
+      { apiGroups: ['herald.io'], resources: ['ipaddresspools', 'l2advertisements', 'bgpadvertisements', 'bgppeers', 'bfdprofiles', 'communities'], verbs: ['list', 'watch'] },
+      {
+        apiGroups: ['herald.io'],
+        resources: ['ipaddresspools/status', 'l2advertisements/status', 'bgpadvertisements/status', 'bgppeers/status', 'bfdprofiles/status', 'communities/status'],
+        verbs: ['update'],
+      },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['herald-controller'], verbs: ['get', 'update'] },
     ]);

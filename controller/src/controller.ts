@@ -7,6 +7,7 @@ import { requeueAfter } from '@herald/shared/kube';
 import { EventRecorder, LeaderElector, RawJsonClient, WorkQueue, createInformer, ok, retry, setCondition, type EventSubject, type Informer, type ReconcileResult } from '@herald/shared/kube';
 import { Allocator, type Decision, type PoolModel, type ServiceRequest } from './allocator/index.js';
 import { buildPoolConfig, type PoolConfig, type RawPool } from './config/pools.js';
+import { ConfigValidity } from './config/validity.js';
 import type { ControllerMetrics } from './metrics.js';
 import { ANN_ALLOCATED_FROM, CONDITION_ASSIGNED, handles, serviceKey, serviceRequest, statusIPs } from './service/model.js';
 import { applyStatus, type DesiredStatus } from './service/status.js';
@@ -33,6 +34,7 @@ const FAMILY_LABEL: Record<Family, string> = { 4: 'ipv4', 6: 'ipv6' };
 /** Pool status is derived and rewritten at most this often per pool. */
 const POOL_STATUS_DELAY_MS = 200;
 const CONFIG_KEY = 'config';
+const VALIDITY_KEY = 'validity';
 
 type PoolObject = KubernetesObject & RawPool & { status?: Record<string, unknown> };
 
@@ -42,6 +44,7 @@ type PoolObject = KubernetesObject & RawPool & { status?: Record<string, unknown
  *   `svc:NS/NAME`  a Service's IPs and status
  *   `pool:NAME`    a pool's status (counts, Valid condition)
  *   `config`       the pool set was edited: rebuild it
+ *   `validity`     a configuration object was edited: its Valid condition and Events
  * Only the leader reconciles; every replica keeps its caches warm so a new
  * leader starts in milliseconds.
  */
@@ -53,6 +56,7 @@ export class Controller {
   private readonly services: Informer<V1Service>;
   private readonly namespaces: Informer<V1Namespace>;
   private readonly pools: Informer<PoolObject>;
+  private readonly validity: ConfigValidity;
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private queue: WorkQueue | undefined;
@@ -93,6 +97,14 @@ export class Controller {
       // Services waiting for a worker: their status writes go first (ADR 0003).
       busy: () => (this.queue?.length ?? 0) > 0,
     });
+    this.validity = new ConfigValidity({
+      kc: opts.kc,
+      namespace: opts.namespace,
+      clock: opts.clock,
+      log: this.log,
+      events: this.events,
+      onWrite: (kind, outcome) => opts.metrics.statusWrites.labels(kind, outcome).inc(),
+    });
   }
 
   /** True once every cache holds a full list. */
@@ -119,7 +131,8 @@ export class Controller {
       if (ev.type === 'update' && ev.old?.metadata?.generation === ev.obj.metadata?.generation) return;
       this.enqueue(CONFIG_KEY);
     });
-    await Promise.all([this.services.start(), this.namespaces.start(), this.pools.start()]);
+    this.validity.onChange(() => this.enqueue(VALIDITY_KEY));
+    await Promise.all([this.services.start(), this.namespaces.start(), this.pools.start(), this.validity.start()]);
     this.synced = true;
     this.log.info({ event: 'cachesSynced', services: this.services.list().length, pools: this.pools.list().length }, 'caches synced');
     if (!this.opts.leaderElect) {
@@ -139,6 +152,7 @@ export class Controller {
     this.services.stop();
     this.namespaces.stop();
     this.pools.stop();
+    this.validity.stop();
     this.raw.close();
   }
 
@@ -182,6 +196,7 @@ export class Controller {
     this.queue = queue;
     for (const s of this.services.list()) queue.add(`svc:${serviceKey(s)}`);
     for (const p of this.pools.list()) queue.add(`pool:${p.metadata?.name ?? ''}`);
+    queue.add(VALIDITY_KEY);
     queue.start((key) => this.reconcile(key), { workers: this.opts.workers ?? 16 });
   }
 
@@ -227,6 +242,7 @@ export class Controller {
   /** One key, from the current cache. Never throws (the queue would retry anyway). */
   private async reconcile(key: string): Promise<ReconcileResult> {
     if (key === CONFIG_KEY) return this.reconcileConfig();
+    if (key === VALIDITY_KEY) return this.validity.reconcile(this.poolConfig.verdicts);
     if (key.startsWith('pool:')) return this.reconcilePoolStatus(key.slice(5));
     if (key.startsWith('svc:')) return this.reconcileService(key.slice(4));
     return ok();
@@ -238,6 +254,7 @@ export class Controller {
     // Services still without IPs may fit now; those holding IPs re-check they may keep them.
     for (const s of this.services.list()) this.enqueue(`svc:${serviceKey(s)}`);
     for (const p of this.pools.list()) this.enqueue(`pool:${p.metadata?.name ?? ''}`);
+    this.enqueue(VALIDITY_KEY);
     return ok();
   }
 

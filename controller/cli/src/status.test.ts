@@ -68,6 +68,27 @@ describe('buildStatus', () => {
     expect(r.services.map((s) => s.service)).toEqual(['a/mine']);
   });
 
+  it('lists invalid configuration objects first, of every kind, before the pools', () => {
+    const bad = (kind: string, name: string, message: string): Record<string, unknown> => ({ kind, metadata: { name }, status: { conditions: [{ ...valid, status: 'False', reason: 'InvalidSpec', message }] } });
+    const r = buildStatus({
+      namespace: NS,
+      now: NOW,
+      pools,
+      services: [],
+      statusObjects: parseStatusObjects({ l2: [], bgp: [], sessions: [] }),
+      configObjects: [bad('BGPPeer', 'tor', 'spec.peerAddress: not an IP'), { kind: 'L2Advertisement', metadata: { name: 'ok' }, status: { conditions: [valid] } }, bad('BFDProfile', 'fast', 'too fast')],
+    });
+    expect(r.invalid.map((o) => `${o.kind}/${o.name}`)).toEqual(['IPAddressPool/broken', 'BFDProfile/fast', 'BGPPeer/tor']);
+    expect(r.problems.slice(0, 3)).toEqual([
+      'pool broken is invalid: 10.0.0.0/31 overlaps 10.0.0.0/30 of pool dual',
+      'BFDProfile fast is invalid: too fast',
+      'BGPPeer tor is invalid: spec.peerAddress: not an IP',
+    ]);
+    const text = renderStatus(r);
+    expect(text.startsWith('INVALID CONFIGURATION')).toBe(true);
+    expect(text.indexOf('BGPPeer')).toBeLessThan(text.indexOf('POOLS'));
+  });
+
   it('renders an empty, healthy installation', () => {
     const r = buildStatus({ namespace: NS, now: NOW, pools: [pool('p', { addresses: ['10.0.0.0/30'] }, { assignedIPv4: 0, availableIPv4: 4, conditions: [valid] })], services: [], statusObjects: parseStatusObjects({ l2: [], bgp: [], sessions: [] }) });
     expect(r.problems).toEqual([]);

@@ -6,8 +6,13 @@
  */
 import type { V1Service } from '@kubernetes/client-node';
 import {
+  BFDProfileKind,
+  BGPAdvertisementKind,
+  BGPPeerKind,
   BGPSessionStateKind,
+  CommunityKind,
   GROUP,
+  L2AdvertisementKind,
   IPAddressPoolKind,
   ServiceBGPStatusKind,
   ServiceL2StatusKind,
@@ -30,6 +35,16 @@ export interface StatusInput {
   readonly pools: readonly unknown[];
   readonly services: readonly V1Service[];
   readonly statusObjects: StatusObjects;
+  /** The other configuration objects (L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community), for their Valid condition. */
+  readonly configObjects?: readonly unknown[];
+}
+
+/** A configuration object whose Valid condition is False. */
+export interface InvalidObject {
+  readonly kind: string;
+  readonly name: string;
+  readonly reason: string;
+  readonly message: string;
 }
 
 export interface FamilyUse {
@@ -66,6 +81,8 @@ export interface ServiceRow {
 
 export interface StatusReport {
   readonly namespace: string;
+  /** Configuration objects the controller marked Valid=False, pools first: listed before everything else. */
+  readonly invalid: readonly InvalidObject[];
   readonly pools: readonly PoolRow[];
   readonly services: readonly ServiceRow[];
   readonly sessions: readonly SessionRow[];
@@ -151,8 +168,12 @@ export function buildStatus(input: StatusInput): StatusReport {
     .map((s) => serviceRow(s, input.statusObjects))
     .sort((a, b) => a.service.localeCompare(b.service));
   const sessions = sessionRows(input.statusObjects.sessions, input.now);
+  const invalid: InvalidObject[] = [
+    ...pools.filter((p) => p.valid === 'False').map((p) => ({ kind: 'IPAddressPool', name: p.name, reason: 'Invalid', message: p.message ?? 'see its Valid condition' })),
+    ...invalidConfig(input.configObjects ?? []),
+  ];
   const problems: string[] = [];
-  for (const p of pools) if (p.valid === 'False') problems.push(`pool ${p.name} is invalid: ${p.message ?? 'see its Valid condition'}`);
+  for (const o of invalid) problems.push(`${o.kind === 'IPAddressPool' ? 'pool' : o.kind} ${o.name} is invalid: ${o.message}`);
   for (const s of services) {
     if (s.ips.length === 0) {
       const why = s.assigned?.status === 'False' ? `${s.assigned.reason}: ${s.assigned.message}` : 'the controller has not assigned one (is it running with this --lb-class?)';
@@ -165,7 +186,18 @@ export function buildStatus(input: StatusInput): StatusReport {
     const p = sessionProblem(s);
     if (p !== undefined) problems.push(p);
   }
-  return { namespace: input.namespace, pools, services, sessions, problems };
+  return { namespace: input.namespace, invalid, pools, services, sessions, problems };
+}
+
+/** Objects whose Valid condition is False, by kind then name. */
+function invalidConfig(objs: readonly unknown[]): InvalidObject[] {
+  const out: InvalidObject[] = [];
+  for (const o of objs as { kind?: string; metadata?: { name?: string }; status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } }[]) {
+    const c = o.status?.conditions?.find((x) => x.type === 'Valid');
+    if (c?.status !== 'False') continue;
+    out.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '', reason: c.reason ?? '', message: c.message ?? '' });
+  }
+  return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
 function useCell(f: FamilyUse | undefined): string {
@@ -177,6 +209,10 @@ function useCell(f: FamilyUse | undefined): string {
 /** The report as text: POOLS, SERVICES, BGP SESSIONS, PROBLEMS. */
 export function renderStatus(r: StatusReport): string {
   const out: string[] = [];
+  if (r.invalid.length > 0) {
+    out.push('INVALID CONFIGURATION (the last valid version of each stays in force)');
+    out.push(renderTable(['KIND', 'NAME', 'REASON', 'MESSAGE'], r.invalid.map((o) => [o.kind, o.name, o.reason, o.message])));
+  }
   out.push(`POOLS (namespace ${r.namespace})`);
   out.push(
     r.pools.length === 0
@@ -213,14 +249,18 @@ export function renderStatus(r: StatusReport): string {
 export async function loadStatus(api: ClusterApi, opts: { namespace: string; lbClass?: string | undefined; now: () => number }): Promise<StatusInput> {
   const ns = opts.namespace;
   const custom = (plural: string): Promise<unknown[]> => api.listCustom({ group: GROUP, version: VERSION, plural, namespace: ns });
-  const [nsObj, pools, services, l2, bgp, sessions] = await Promise.all([
+  const kinds = [L2AdvertisementKind, BGPAdvertisementKind, BGPPeerKind, BFDProfileKind, CommunityKind];
+  const [nsObj, pools, services, l2, bgp, sessions, ...config] = await Promise.all([
     api.readNamespace(ns),
     custom(IPAddressPoolKind.plural),
     api.listServices(),
     custom(ServiceL2StatusKind.plural),
     custom(ServiceBGPStatusKind.plural),
     custom(BGPSessionStateKind.plural),
+    ...kinds.map((k) => custom(k.plural)),
   ]);
   if (nsObj === undefined) throw notFound(`namespace ${ns} not found: pass Herald's namespace with -n`);
-  return { namespace: ns, lbClass: opts.lbClass, now: opts.now(), pools, services, statusObjects: parseStatusObjects({ l2, bgp, sessions }) };
+  // List items carry no kind: name it.
+  const configObjects = config.flatMap((items, i) => (items as Record<string, unknown>[]).map((o) => ({ ...o, kind: kinds[i]?.kind })));
+  return { namespace: ns, lbClass: opts.lbClass, now: opts.now(), pools, services, statusObjects: parseStatusObjects({ l2, bgp, sessions }), configObjects };
 }

@@ -61,9 +61,17 @@ export class TestCluster {
     return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: 'ipaddresspools', name })) as never;
   }
 
+  /** Replaces the spec; retries when the controller's status write got in between (409), as kubectl edit would. */
   async setPoolSpec(name: string, spec: Record<string, unknown>): Promise<void> {
-    const cur = await this.getPool(name);
-    await this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: 'ipaddresspools', name, body: { ...cur, spec } });
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.getPool(name);
+      try {
+        await this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: 'ipaddresspools', name, body: { ...cur, spec } });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;
+      }
+    }
   }
 
   async deletePool(name: string): Promise<void> {

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { z } from 'zod';
+import { conditionList } from './meta.js';
 import { defineKind, objectSchema } from './kind.js';
 
 // RFC 5880 4.1 carries intervals in microseconds (32 bits); MetalLB/FRR accept 10ms..60s.
@@ -57,7 +58,11 @@ export const BFDProfileSpecSchema = z
 export type BFDProfileSpec = z.infer<typeof BFDProfileSpecSchema>;
 
 /** BFDProfile.status: nothing yet; session state is in BGPSessionState. */
-export const BFDProfileStatusSchema = z.object({}).meta({ description: 'Observed state (reserved).' });
+export const BFDProfileStatusSchema = z
+  .object({
+    conditions: conditionList(),
+  })
+  .meta({ description: 'Observed state: the Valid condition, written by the controller (is this object in force as written, or is its last valid version?).' });
 /** BFDProfile.status. */
 export type BFDProfileStatus = z.infer<typeof BFDProfileStatusSchema>;
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CommunityRefSchema } from './community.js';
 import { defineKind, objectSchema } from './kind.js';
-import { LIMITS, nameList, selectorList } from './meta.js';
+import { conditionList, LIMITS, nameList, selectorList } from './meta.js';
 import { uniqueItemsRule, withRules } from './rules.js';
 
 /** BGPAdvertisement.spec. Every field is optional: an empty spec announces every pool to every peer. */
@@ -57,7 +57,11 @@ export const BGPAdvertisementSpecSchema = z
 export type BGPAdvertisementSpec = z.infer<typeof BGPAdvertisementSpecSchema>;
 
 /** BGPAdvertisement.status: nothing yet; the per-Service state is in ServiceBGPStatus. */
-export const BGPAdvertisementStatusSchema = z.object({}).meta({ description: 'Observed state (reserved).' });
+export const BGPAdvertisementStatusSchema = z
+  .object({
+    conditions: conditionList(),
+  })
+  .meta({ description: 'Observed state: the Valid condition, written by the controller (is this object in force as written, or is its last valid version?).' });
 /** BGPAdvertisement.status. */
 export type BGPAdvertisementStatus = z.infer<typeof BGPAdvertisementStatusSchema>;
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN, durationWholeSeconds, isWholeSeconds, parseDuration } from './duration.js';
 import { celParseIP } from './ip.js';
 import { defineKind, objectSchema } from './kind.js';
-import { InterfaceNameSchema, NamespaceNameSchema, ObjectNameSchema, selectorList } from './meta.js';
+import { conditionList, InterfaceNameSchema, NamespaceNameSchema, ObjectNameSchema, selectorList } from './meta.js';
 import { withRules } from './rules.js';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -230,7 +230,11 @@ export const BGPPeerSpecSchema = withRules(BGPPeerSpecObject, [
 export type BGPPeerSpec = z.infer<typeof BGPPeerSpecSchema>;
 
 /** BGPPeer.status: nothing yet; session state is in BGPSessionState. */
-export const BGPPeerStatusSchema = z.object({}).meta({ description: 'Observed state (reserved).' });
+export const BGPPeerStatusSchema = z
+  .object({
+    conditions: conditionList(),
+  })
+  .meta({ description: 'Observed state: the Valid condition, written by the controller (is this object in force as written, or is its last valid version?).' });
 /** BGPPeer.status. */
 export type BGPPeerStatus = z.infer<typeof BGPPeerStatusSchema>;
 

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { z } from 'zod';
+import { conditionList } from './meta.js';
 import { defineKind, objectSchema } from './kind.js';
 import { withRules } from './rules.js';
 import type { CheckedRule } from './rules.js';
@@ -115,7 +116,11 @@ export const CommunitySpecSchema = z
 export type CommunitySpec = z.infer<typeof CommunitySpecSchema>;
 
 /** Community.status: nothing yet. */
-export const CommunityStatusSchema = z.object({}).meta({ description: 'Observed state (reserved).' });
+export const CommunityStatusSchema = z
+  .object({
+    conditions: conditionList(),
+  })
+  .meta({ description: 'Observed state: the Valid condition, written by the controller (is this object in force as written, or is its last valid version?).' });
 /** Community.status. */
 export type CommunityStatus = z.infer<typeof CommunityStatusSchema>;
 

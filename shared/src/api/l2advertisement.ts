@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineKind, objectSchema } from './kind.js';
-import { InterfaceNameSchema, LIMITS, nameList, selectorList } from './meta.js';
+import { conditionList, InterfaceNameSchema, LIMITS, nameList, selectorList } from './meta.js';
 import { uniqueItemsRule, withRules } from './rules.js';
 
 /** L2Advertisement.spec. Every field is optional: an empty spec announces every pool from every node. */
@@ -25,7 +25,11 @@ export const L2AdvertisementSpecSchema = z
 export type L2AdvertisementSpec = z.infer<typeof L2AdvertisementSpecSchema>;
 
 /** L2Advertisement.status: nothing yet; the per-Service state is in ServiceL2Status. */
-export const L2AdvertisementStatusSchema = z.object({}).meta({ description: 'Observed state (reserved).' });
+export const L2AdvertisementStatusSchema = z
+  .object({
+    conditions: conditionList(),
+  })
+  .meta({ description: 'Observed state: the Valid condition, written by the controller (is this object in force as written, or is its last valid version?).' });
 /** L2Advertisement.status. */
 export type L2AdvertisementStatus = z.infer<typeof L2AdvertisementStatusSchema>;
 

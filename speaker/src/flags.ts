@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, hostPort, loadBalancerClass, logLevel, parseFlags, type FlagValues } from '@herald/shared/cli';
 import { parseIP, formatIP } from '@herald/shared/ip';
+import { VIRTUAL_INTERFACE_PREFIXES } from './l2/interfaces.js';
 
 const nodeName = z
   .string({ error: 'is required' })
@@ -43,6 +44,16 @@ export const SPEAKER_FLAGS = {
     env: 'HERALD_BGP_GRACEFUL_SHUTDOWN',
     schema: z.coerce.number({ error: 'must be milliseconds' }).int('must be whole milliseconds').min(0, 'must be 0..60000').max(60_000, 'must be 0..60000').default(2_000),
     help: 'milliseconds routes carry the GRACEFUL_SHUTDOWN community (RFC 8326) on SIGTERM before they are withdrawn; 0 withdraws at once',
+  },
+  l2ExcludedInterfacePrefixes: {
+    name: 'l2-excluded-interface-prefixes',
+    env: 'HERALD_L2_EXCLUDED_INTERFACE_PREFIXES',
+    schema: z
+      .string()
+      .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+      .pipe(z.array(z.string().max(15, 'an interface name prefix is at most 15 characters (IFNAMSIZ)').regex(/^[^\s/]+$/, 'must not contain spaces or /')))
+      .optional(),
+    help: `comma-separated interface name prefixes L2 mode never announces on unless an L2Advertisement lists them (default: ${VIRTUAL_INTERFACE_PREFIXES.join(',')})`,
   },
   logLevel: { name: 'log-level', env: 'HERALD_LOG_LEVEL', schema: logLevel.default('info'), help: 'trace, debug, info, warn, error, fatal or silent' },
 } as const;

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     // TCP MD5 (RFC 2385) and TTL security need setsockopt calls Node lacks (ADR 0004).
     socketSecurity: { setMd5: setTcpMd5, setTtl, setMinTtl },
     bgpGracefulShutdownMs: flags.bgpGracefulShutdown,
+    excludedInterfacePrefixes: flags.l2ExcludedInterfacePrefixes,
   });
   const metricsEp = await serveHttp(flags.metricsAddr.host, flags.metricsAddr.port, {
     '/metrics': async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHeraldError } from '@herald/shared/core';
@@ -34,6 +34,41 @@ describe('default interface choice', () => {
         { name: 'ptp0', reason: 'noBroadcast' },
       ],
     });
+  });
+
+  it('answers from one MAC per segment: never on a bridge port, a bond slave, a NOARP link or a macvlan\'s lower link', () => {
+    const all = [
+      iface('br0', { devType: 'bridge', mac: '02:00:00:00:0b:00' }),
+      iface('eth0', { master: 'br0' }),
+      iface('bond0', { devType: 'bond', operState: 'unknown' }),
+      iface('eth1', { master: 'bond0' }),
+      iface('eth2', { master: 'bond0' }),
+      iface('eth3', { uppers: ['mv0'] }),
+      iface('mv0', { mac: '02:00:00:00:0c:00' }),
+      iface('eth4', { uppers: ['eth4.100'] }),
+      iface('eth4.100', { devType: 'vlan' }),
+      iface('lan9', { noArp: true }),
+      lo,
+    ];
+    expect(chooseInterfaces(all, 'default')).toEqual({
+      use: ['bond0', 'br0', 'eth4', 'eth4.100', 'mv0'],
+      skipped: [
+        { name: 'eth0', reason: 'enslaved' },
+        { name: 'eth1', reason: 'enslaved' },
+        { name: 'eth2', reason: 'enslaved' },
+        { name: 'eth3', reason: 'macvlanLower' },
+        { name: 'lan9', reason: 'noArp' },
+        { name: 'lo', reason: 'loopback' },
+      ],
+    });
+    // An operator's explicit list still wins.
+    expect(chooseInterfaces(all, ['eth0', 'eth3', 'lan9']).use).toEqual(['eth0', 'eth3', 'lan9']);
+  });
+
+  it('takes the operator\'s own list of excluded name prefixes', () => {
+    const all = [iface('eth0'), iface('tap0'), iface('vnet3'), iface('k6t-eth0'), iface('virbr0'), iface('macvtap1'), iface('lab0')];
+    expect(chooseInterfaces(all, 'default').use).toEqual(['eth0', 'lab0']);
+    expect(chooseInterfaces(all, 'default', { excludedPrefixes: ['lab'] }).use).toEqual(['eth0', 'k6t-eth0', 'macvtap1', 'tap0', 'virbr0', 'vnet3']);
   });
 
   it('skips the virtual devices of CNIs, container runtimes and kube-proxy', () => {
@@ -103,11 +138,44 @@ describe('reading sysfs', () => {
 
   it('reads flags, operstate, type, address and ifindex, skipping entries that are not (or no longer) interfaces', async () => {
     expect(await readInterfaces(dir)).toEqual([
-      { name: 'eth0', index: 2, up: true, broadcast: true, loopback: false, operState: 'up', type: 1, mac: '02:fc:00:00:00:01' },
-      { name: 'eth1', index: 3, up: false, broadcast: true, loopback: false, operState: 'down', type: 1, mac: '02:fc:00:00:00:02' },
-      { name: 'lo', index: 1, up: true, broadcast: false, loopback: true, operState: 'unknown', type: 772, mac: '00:00:00:00:00:00' },
-      { name: 'wg0', index: 4, up: true, broadcast: false, loopback: false, operState: 'unknown', type: 65534, mac: '' },
+      { name: 'eth0', index: 2, up: true, broadcast: true, loopback: false, operState: 'up', type: 1, mac: '02:fc:00:00:00:01', noArp: false, uppers: [] },
+      { name: 'eth1', index: 3, up: false, broadcast: true, loopback: false, operState: 'down', type: 1, mac: '02:fc:00:00:00:02', noArp: false, uppers: [] },
+      { name: 'lo', index: 1, up: true, broadcast: false, loopback: true, operState: 'unknown', type: 772, mac: '00:00:00:00:00:00', noArp: false, uppers: [] },
+      { name: 'wg0', index: 4, up: true, broadcast: false, loopback: false, operState: 'unknown', type: 65534, mac: '', noArp: true, uppers: [] },
     ]);
+  });
+
+  it('reads bonding, bridge and macvlan links from captured sysfs state (this kernel has no bonding module)', async () => {
+    // Captured from a host with eth0/eth1 enslaved to bond0 and a macvlan on eth2: `master`
+    // is a symlink to the master's directory, `upper_*` links name the stacked devices,
+    // and `uevent` carries DEVTYPE (none for a macvlan).
+    const cap = await mkdtemp(join(tmpdir(), 'herald-sysfs-bond-'));
+    try {
+      const mk = async (name: string, files: Record<string, string>, links: Record<string, string> = {}): Promise<void> => {
+        await mkdir(join(cap, name));
+        for (const [f, text] of Object.entries(files)) await writeFile(join(cap, name, f), `${text}\n`);
+        for (const [l, target] of Object.entries(links)) await symlink(target, join(cap, name, l));
+      };
+      const eth = { flags: '0x1803', operstate: 'up', type: '1', address: '02:fc:00:00:01:01', uevent: 'INTERFACE=x\nIFINDEX=2' };
+      await mk('bond0', { ...eth, flags: '0x1403', ifindex: '5', uevent: 'DEVTYPE=bond\nINTERFACE=bond0\nIFINDEX=5' }, { lower_eth0: '../eth0', lower_eth1: '../eth1' });
+      await mk('eth0', { ...eth, ifindex: '2' }, { master: '../bond0', upper_bond0: '../bond0' });
+      await mk('eth1', { ...eth, ifindex: '3' }, { master: '../bond0', upper_bond0: '../bond0' });
+      await mk('eth2', { ...eth, flags: '0x1003', ifindex: '4' }, { upper_mv0: '../mv0' });
+      await mk('mv0', { ...eth, flags: '0x1003', address: '02:fc:00:00:02:02', ifindex: '6', uevent: 'INTERFACE=mv0\nIFINDEX=6' }, { lower_eth2: '../eth2' });
+      const all = await readInterfaces(cap);
+      expect(all.find((i) => i.name === 'eth0')).toMatchObject({ master: 'bond0', uppers: ['bond0'] });
+      expect(all.find((i) => i.name === 'bond0')).toMatchObject({ devType: 'bond', master: undefined });
+      expect(chooseInterfaces(all, 'default')).toEqual({
+        use: ['bond0', 'mv0'],
+        skipped: [
+          { name: 'eth0', reason: 'enslaved' },
+          { name: 'eth1', reason: 'enslaved' },
+          { name: 'eth2', reason: 'macvlanLower' },
+        ],
+      });
+    } finally {
+      await rm(cap, { recursive: true, force: true });
+    }
   });
 
   it('chooses from what it read', async () => {

@@ -6,9 +6,15 @@
  * broadcast-capable Ethernet, and not one of the virtual devices that CNIs,
  * container runtimes and kube-proxy create: answering ARP there would claim the
  * IP on a pod or tunnel network instead of the LAN.
+ *
+ * One answer per request, from one MAC (MetalLB #277, #597, #598 answered from two): the
+ * default choice never answers on a link enslaved to another (a bridge port or a bond
+ * slave: its master, with its own MAC, sees the same frames and answers instead), on a
+ * link the kernel marks NOARP, or on the lower link of a macvlan that is itself chosen
+ * (both see every broadcast on the segment). An operator's explicit list still wins.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { errorMessage, HeraldError } from '@herald/shared/core';
 
 /** Interfaces an advertisement allows on a node: these names, or the default choice. */
@@ -31,6 +37,14 @@ export interface InterfaceState {
   readonly type: number;
   /** Link-layer address as sysfs prints it (lower-case hex, colon separated; may be empty). */
   readonly mac: string;
+  /** IFF_NOARP: the kernel does no ARP on this link. */
+  readonly noArp?: boolean | undefined;
+  /** The link this one is enslaved to (bridge, bond, team), from sysfs `master`. */
+  readonly master?: string | undefined;
+  /** Links stacked on this one (sysfs `upper_*`): macvlans, VLANs, ... */
+  readonly uppers?: readonly string[] | undefined;
+  /** DEVTYPE from sysfs `uevent` (bridge, bond, vlan, ...; none for a macvlan or a plain NIC). */
+  readonly devType?: string | undefined;
 }
 
 export type InterfaceSkipReason =
@@ -41,6 +55,12 @@ export type InterfaceSkipReason =
   | 'loopback'
   /** Default choice only: the name is a known virtual device prefix. */
   | 'virtual'
+  /** Default choice only: a bridge port or bond slave; its master announces. */
+  | 'enslaved'
+  /** Default choice only: IFF_NOARP. */
+  | 'noArp'
+  /** Default choice only: the lower link of a chosen macvlan, which announces for the segment. */
+  | 'macvlanLower'
   /** Administratively down (no IFF_UP). */
   | 'down'
   /** Up, but the operational state says no traffic passes (no carrier, lower layer down, ...). */
@@ -70,17 +90,30 @@ export const VIRTUAL_INTERFACE_PREFIXES: readonly string[] = [
   'docker',
   'flannel',
   'genev',
+  // KubeVirt's per-VM bridges (k6t-eth0 ...).
+  'k6t-',
   'kube-bridge',
   'kube-dummy-if',
   'kube-ipvs',
   'lxc',
+  // A VM's macvtap, libvirt's NAT bridge and VM taps (hypervisor hosts).
+  'macvtap',
   'nodelocaldns',
+  'tap',
   'tunl',
   'veth',
+  'virbr',
+  'vnet',
   'vxlan',
   'weave',
   'wg',
 ];
+
+/** Options of the default choice; the speaker's `--l2-excluded-interface-prefixes`. */
+export interface ChoiceOptions {
+  /** Name prefixes left out of the default choice; default {@link VIRTUAL_INTERFACE_PREFIXES}. */
+  readonly excludedPrefixes?: readonly string[] | undefined;
+}
 
 const ARPHRD_ETHER = 1;
 /** RFC 2863 states in which the link passes traffic; "unknown" is what many drivers report when up. */
@@ -88,8 +121,8 @@ const PASSING_OPER_STATES: ReadonlySet<string> = new Set(['up', 'unknown']);
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function isVirtualInterface(name: string): boolean {
-  return VIRTUAL_INTERFACE_PREFIXES.some((p) => name.startsWith(p));
+export function isVirtualInterface(name: string, prefixes: readonly string[] = VIRTUAL_INTERFACE_PREFIXES): boolean {
+  return prefixes.some((p) => name.startsWith(p));
 }
 
 /**
@@ -106,25 +139,41 @@ function unusable(i: InterfaceState): InterfaceSkipReason | undefined {
   return undefined;
 }
 
+/** Why the default choice leaves `i` out, if it does. */
+function defaultReason(i: InterfaceState, prefixes: readonly string[]): InterfaceSkipReason | undefined {
+  if (!i.loopback && isVirtualInterface(i.name, prefixes)) return 'virtual';
+  if (i.master !== undefined) return 'enslaved';
+  if (i.noArp === true && !i.loopback) return 'noArp';
+  return unusable(i);
+}
+
 /**
  * Picks the interfaces to announce on. With an explicit list, a listed interface
  * is used whatever its name (an operator may mean `vxlan100`), as long as it
  * exists and can carry ARP/NDP; with 'default', virtual devices are skipped too.
  */
-export function chooseInterfaces(all: readonly InterfaceState[], allowed: AllowedInterfaces): InterfaceChoice {
+export function chooseInterfaces(all: readonly InterfaceState[], allowed: AllowedInterfaces, opts: ChoiceOptions = {}): InterfaceChoice {
   const listed = allowed === 'default' ? undefined : new Set(allowed);
-  const use: string[] = [];
+  const prefixes = opts.excludedPrefixes ?? VIRTUAL_INTERFACE_PREFIXES;
+  const chosen: InterfaceState[] = [];
   const skipped: Array<{ name: string; reason: InterfaceSkipReason }> = [];
   const present = new Set<string>();
   for (const i of all) {
     if (present.has(i.name)) continue;
     present.add(i.name);
-    let reason: InterfaceSkipReason | undefined;
-    if (listed !== undefined && !listed.has(i.name)) reason = 'notListed';
-    else if (listed === undefined && !i.loopback && isVirtualInterface(i.name)) reason = 'virtual';
-    else reason = unusable(i);
-    if (reason === undefined) use.push(i.name);
+    const reason = listed !== undefined ? (listed.has(i.name) ? unusable(i) : 'notListed') : defaultReason(i, prefixes);
+    if (reason === undefined) chosen.push(i);
     else skipped.push({ name: i.name, reason });
+  }
+  const use: string[] = [];
+  const chosenNames = new Set(chosen.map((i) => i.name));
+  const byName = new Map(all.map((i) => [i.name, i]));
+  for (const i of chosen) {
+    // A macvlan (no DEVTYPE; a VLAN says "vlan" and is another segment) sees every frame of
+    // its lower link's segment: one of the two answers, the macvlan, where the host lives.
+    const macvlanUp = listed === undefined && (i.uppers ?? []).some((u) => chosenNames.has(u) && byName.get(u)?.devType === undefined);
+    if (macvlanUp) skipped.push({ name: i.name, reason: 'macvlanLower' });
+    else use.push(i.name);
   }
   for (const name of listed ?? []) if (!present.has(name)) skipped.push({ name, reason: 'notFound' });
   use.sort(compareStrings);
@@ -136,6 +185,7 @@ export function chooseInterfaces(all: readonly InterfaceState[], allowed: Allowe
 const IFF_UP = 0x1;
 const IFF_BROADCAST = 0x2;
 const IFF_LOOPBACK = 0x8;
+const IFF_NOARP = 0x80;
 
 /** ENOENT: the interface went away; ENOTDIR: not an interface (/sys/class/net/bonding_masters). */
 const isNotInterface = (err: unknown): boolean => {
@@ -171,6 +221,12 @@ async function readOne(dir: string, name: string): Promise<InterfaceState | unde
   }
   const [flagsText = '', operText = '', typeText = '', addressText = '', indexText = ''] = texts;
   const flags = parseNumber(flagsText, 16, join(base, 'flags'));
+  const [master, entries, uevent] = await Promise.all([
+    readlink(join(base, 'master')).then((l) => basename(l), () => undefined),
+    readdir(base).catch(() => [] as string[]),
+    readFile(join(base, 'uevent'), 'utf8').catch(() => ''),
+  ]);
+  const devType = /^DEVTYPE=(.*)$/m.exec(uevent)?.[1]?.trim();
   return {
     name,
     index: parseNumber(indexText, 10, join(base, 'ifindex')),
@@ -180,6 +236,10 @@ async function readOne(dir: string, name: string): Promise<InterfaceState | unde
     operState: operText.trim(),
     type: parseNumber(typeText, 10, join(base, 'type')),
     mac: addressText.trim().toLowerCase(),
+    noArp: (flags & IFF_NOARP) !== 0,
+    master,
+    uppers: entries.filter((e) => e.startsWith('upper_')).map((e) => e.slice('upper_'.length)).sort(compareStrings),
+    devType: devType === '' ? undefined : devType,
   };
 }
 

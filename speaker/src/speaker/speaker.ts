@@ -56,6 +56,8 @@ export interface SpeakerOptions {
   readonly leaseRenewMs?: number;
   /** After telling peers we leave, how long we keep answering while the successors announce. Default 500 ms. */
   readonly handoffMs?: number;
+  /** Name prefixes the default interface choice leaves out; default VIRTUAL_INTERFACE_PREFIXES. */
+  readonly excludedInterfacePrefixes?: readonly string[] | undefined;
   /** Where interfaces are read from (tests). Default /sys/class/net. */
   readonly sysfs?: string;
   /** Opens announcers (tests). */
@@ -94,7 +96,7 @@ export function l2StatusName(namespace: string, name: string, node: string): str
 /** What of the interfaces matters to announcing, as one comparable string. */
 function interfaceSignature(ifaces: readonly InterfaceState[]): string {
   return ifaces
-    .map((i) => `${i.name}/${i.index}/${i.up ? 1 : 0}/${i.operState}/${i.mac}`)
+    .map((i) => `${i.name}/${i.index}/${i.up ? 1 : 0}/${i.operState}/${i.mac}/${i.noArp ? 1 : 0}/${i.master ?? ''}/${(i.uppers ?? []).join('+')}`)
     .sort()
     .join(',');
 }
@@ -453,7 +455,7 @@ export class Speaker {
     const perInterface = new Map<string, IP[]>();
     const acc = new Map<string, { ips: string[]; interfaces: Set<string> }>();
     for (const a of assignmentsFor(plan, this.#o.node)) {
-      const chosen = chooseInterfaces(ifaces, a.interfaces);
+      const chosen = chooseInterfaces(ifaces, a.interfaces, { excludedPrefixes: this.#o.excludedInterfacePrefixes });
       if (chosen.use.length === 0) this.#log.warn({ event: 'noInterface', ip: formatIP(a.ip), skipped: chosen.skipped }, 'elected for an IP but no usable interface');
       for (const ifname of chosen.use) perInterface.set(ifname, [...(perInterface.get(ifname) ?? []), a.ip]);
       for (const svc of a.services) {

@@ -399,7 +399,7 @@ function speakerCell(s: SpeakerLease): string {
 function renderAnnouncement(a: IPAnnouncement): string {
   const out: string[] = [`Announcement of ${a.ip}${a.pool === undefined ? '' : ` (pool ${a.pool})`}:`];
   out.push(`  L2: ${a.l2.owner === undefined ? `nobody: ${a.l2.reason}: ${a.l2.detail}` : `${a.l2.owner} answers (${a.l2.reason}: ${a.l2.detail.replace(`${a.l2.owner}: `, '')})`}`);
-  if (a.l2.nodes.length > 0 && a.l2.reason !== 'noL2Advertisement' && a.l2.reason !== 'notInAnyPool') {
+  if (a.l2.nodes.length > 0 && a.l2.reason !== 'noL2Advertisement' && a.l2.reason !== 'serviceNotSelected' && a.l2.reason !== 'notInAnyPool') {
     out.push(indent(renderTable(['NODE', 'ANNOUNCES', 'REASON', 'WHY'], a.l2.nodes.map((n) => [n.node, n.announces ? 'yes' : 'no', n.reason, n.detail])), '    ').trimEnd());
   }
   if (a.bgp.reason !== undefined) out.push(`  BGP: nobody: ${a.bgp.reason}: ${a.bgp.detail ?? ''}`);

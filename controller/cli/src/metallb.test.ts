@@ -150,6 +150,13 @@ describe('convertMetalLB', () => {
     ]);
   });
 
+  it('maps MetalLB 0.16 L2Advertisement serviceSelectors and preferredNodeSelectors instead of dropping them', () => {
+    const spec = { ipAddressPools: ['pool'], serviceSelectors: [{ matchLabels: { expose: 'lan' } }], preferredNodeSelectors: [{ matchLabels: { tier: 'edge' } }] };
+    const r = convertMetalLB([mlb('L2Advertisement', 'l2', spec)], NS);
+    expect(r.problems).toEqual([]);
+    expect(r.objects[0]?.object.spec).toEqual(spec);
+  });
+
   it('treats null fields as absent, as the API server does', () => {
     const r = convertMetalLB([mlb('L2Advertisement', 'l2', { ipAddressPools: null, interfaces: ['eth0'] })], NS);
     expect(r.problems).toEqual([]);

@@ -21,6 +21,7 @@ export const NODE_REASON_TEXT: Readonly<Record<NodeReason, string>> = {
 export const IP_REASON_TEXT: Readonly<Record<IPReason, string>> = {
   notInAnyPool: 'no IPAddressPool contains the IP',
   noL2Advertisement: "no L2Advertisement selects the IP's pool",
+  serviceNotSelected: "the L2Advertisements of the IP's pool have serviceSelectors that match none of its Services",
   noServingEndpoints: 'no Service of the IP has a ready or serving endpoint anywhere',
   noEligibleNode: 'every node fails a rule (see each node)',
 };

@@ -16,6 +16,12 @@ export const L2AdvertisementSpecSchema = z
       'Selects pools to announce by label. When neither this nor ipAddressPools selects a pool, every pool is announced.',
     ),
     nodeSelectors: selectorList('Limits the nodes that may announce; empty means every node.'),
+    serviceSelectors: selectorList(
+      'Announces only the Services whose labels match one of these; empty means every Service. An IP shared by several Services is announced when any of them matches.',
+    ),
+    preferredNodeSelectors: selectorList(
+      'Nodes preferred as the announcing node: the owner is elected among the eligible nodes that match one of these while any does, else among the other eligible nodes.',
+    ),
     interfaces: withRules(z.array(InterfaceNameSchema).max(LIMITS.references), [uniqueItemsRule('interfaces')])
       .optional()
       .meta({ description: 'Interfaces to announce from; empty means every interface of the node.' }),

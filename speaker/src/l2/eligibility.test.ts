@@ -46,6 +46,7 @@ interface SvcOpts {
   deleting?: boolean;
   lbClass?: string;
   hostnames?: string[];
+  labels?: Record<string, string>;
 }
 
 function svc(key: string, ips: string[], o: SvcOpts = {}): V1Service {
@@ -54,6 +55,7 @@ function svc(key: string, ips: string[], o: SvcOpts = {}): V1Service {
     metadata: {
       namespace,
       name,
+      ...(o.labels === undefined ? {} : { labels: o.labels }),
       ...(o.pool === undefined ? {} : { annotations: { [POOL_ANNOTATION]: o.pool } }),
       ...(o.deleting ? { deletionTimestamp: new Date('2026-11-21T00:00:00Z') } : {}),
     },
@@ -218,6 +220,51 @@ describe('node eligibility', () => {
     ];
     const e = ipPlan(planL2(world({ nodes, advertisements, services: [svc('web/a', ['192.0.2.10'])], endpointSlices: [everywhere('web/a')] })), '192.0.2.10');
     expect(e.eligible).toEqual(['node-a', 'node-c']);
+  });
+});
+
+// ---- MetalLB 0.16 selectors -------------------------------------------------------------
+
+describe('serviceSelectors and preferredNodeSelectors', () => {
+  it('announces only the Services an advertisement\'s serviceSelectors match, and says why not for the rest', () => {
+    const services = [svc('web/public', ['192.0.2.10'], { labels: { expose: 'lan' } }), svc('web/private', ['192.0.2.11'])];
+    const p = planL2(world({ services, endpointSlices: services.map((x) => everywhere(`web/${x.metadata?.name ?? ''}`)), advertisements: [adv('lan', { serviceSelectors: [{ matchLabels: { expose: 'lan' } }] })] }));
+    expect(ipPlan(p, '192.0.2.10').owner).toBeDefined();
+    expect(ipPlan(p, '192.0.2.11')).toMatchObject({ owner: undefined, reason: 'serviceNotSelected' });
+  });
+
+  it('announces an IP shared by two Services when either matches, with one owner', () => {
+    const services = [svc('web/a', ['192.0.2.10'], { labels: { expose: 'lan' } }), svc('web/b', ['192.0.2.10'])];
+    const p = planL2(world({ services, endpointSlices: [everywhere('web/a'), everywhere('web/b')], advertisements: [adv('lan', { serviceSelectors: [{ matchLabels: { expose: 'lan' } }] })] }));
+    const e = ipPlan(p, '192.0.2.10');
+    expect(e.services).toEqual(['web/a', 'web/b']);
+    expect(e.owner).toBeDefined();
+  });
+
+  it('elects among preferred nodes while one is eligible, and falls back to the rest', () => {
+    const nodes = NODES.map((n, i) => node(n, { labels: { tier: i < 2 ? 'edge' : 'core' } }));
+    const advertisements = [adv('pref', { preferredNodeSelectors: [{ matchLabels: { tier: 'edge' } }] })];
+    const services = Array.from({ length: 12 }, (_, i) => svc(`web/s${i}`, [`192.0.2.${20 + i}`]));
+    const endpointSlices = services.map((x) => everywhere(`web/${x.metadata?.name ?? ''}`));
+    const p = planL2(world({ nodes, advertisements, services, endpointSlices }));
+    for (const [, e] of p.ips) {
+      expect(['node-a', 'node-b']).toContain(e.owner);
+      // Still eligible everywhere: the preference only narrows the election.
+      expect(e.eligible).toEqual(NODES);
+    }
+    // Both edge nodes' speakers die: the core nodes take over.
+    const fallback = planL2(world({ nodes, advertisements, services, endpointSlices, alive: ['node-c', 'node-d'] }));
+    for (const [, e] of fallback.ips) expect(['node-c', 'node-d']).toContain(e.owner);
+  });
+
+  it('keeps one owner for a shared IP when the preferred node serves only one of its Services', () => {
+    const nodes = NODES.map((n) => node(n, { labels: { tier: n === 'node-a' ? 'edge' : 'core' } }));
+    const advertisements = [adv('pref', { preferredNodeSelectors: [{ matchLabels: { tier: 'edge' } }] })];
+    const services = [svc('web/a', ['192.0.2.10'], { policy: 'Local' }), svc('web/b', ['192.0.2.10'], { policy: 'Local' })];
+    const endpointSlices = [slice('web/a', [{ node: 'node-a' }, { node: 'node-b' }]), slice('web/b', [{ node: 'node-b' }, { node: 'node-c' }])];
+    const e = ipPlan(planL2(world({ nodes, advertisements, services, endpointSlices })), '192.0.2.10');
+    // node-a is preferred but lacks web/b's endpoint: the owner is the one node serving both.
+    expect(e.owner).toBe('node-b');
   });
 });
 
@@ -522,6 +569,7 @@ describe('converters', () => {
       deleting: false,
       trafficPolicy: 'Cluster',
       allocatedFrom: 'p',
+      labels: {},
       ips: [{ family: 4, value: 0xc0000201n }],
     });
     expect(serviceView(svc('ns/s', [], { policy: 'Local', deleting: true }))).toMatchObject({ trafficPolicy: 'Local', deleting: true, ips: [] });

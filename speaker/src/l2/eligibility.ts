@@ -62,6 +62,8 @@ export type IPReason =
   | 'notInAnyPool'
   /** No L2Advertisement selects the IP's pool (it may be announced by BGP only). */
   | 'noL2Advertisement'
+  /** L2Advertisements select the IP's pool, but the serviceSelectors of each match none of its Services. */
+  | 'serviceNotSelected'
   /** None of the IP's Services has a ready or serving endpoint anywhere. */
   | 'noServingEndpoints'
   /** Every known node fails some rule (see `excluded`). */
@@ -90,6 +92,8 @@ export interface ServiceView {
   readonly trafficPolicy: TrafficPolicy;
   /** The {@link POOL_ANNOTATION} value, if any. */
   readonly allocatedFrom: string | undefined;
+  /** metadata.labels (L2Advertisement.serviceSelectors). */
+  readonly labels?: Labels | undefined;
   /** status.loadBalancer.ingress[].ip, parsed, without duplicates (hostname-only entries are dropped). */
   readonly ips: readonly IP[];
 }
@@ -207,6 +211,7 @@ export function serviceView(svc: V1Service): ServiceView | undefined {
     deleting: (svc.metadata?.deletionTimestamp ?? undefined) !== undefined,
     trafficPolicy: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     allocatedFrom: svc.metadata?.annotations?.[POOL_ANNOTATION],
+    labels: svc.metadata?.labels ?? {},
     ips: statusIPs(svc),
   };
 }
@@ -268,6 +273,12 @@ function advertisementSelectsPool(ad: L2Advertisement, pool: PoolInfo): boolean 
   // Neither field set: every pool (MetalLB's rule, and our CRD's documented one).
   if (names.length === 0 && selectors.length === 0) return true;
   return names.includes(pool.name) || anySelectorMatches(selectors, pool.labels);
+}
+
+/** serviceSelectors empty, or one of them matches one of the IP's Services (a shared IP is announced for all). */
+function advertisementSelectsServices(ad: L2Advertisement, services: readonly ServiceView[]): boolean {
+  const selectors = ad.spec.serviceSelectors ?? [];
+  return selectors.length === 0 || services.some((s) => anySelectorMatches(selectors, s.labels ?? {}));
 }
 
 function advertisementSelectsNode(ad: L2Advertisement, node: NodeView): boolean {
@@ -347,12 +358,31 @@ class World {
     return out;
   }
 
-  /** Node-level verdicts for a pool (undefined: an IP in no pool, which no advertisement selects). */
-  nodesFor(pool: PoolInfo | undefined): PoolNodes {
-    const cacheKey = pool === undefined ? '' : `pool:${pool.name}`;
+  /** The advertisements that select the pool, and of those the ones whose serviceSelectors admit the IP's Services. */
+  advertisementsFor(pool: PoolInfo | undefined, services: readonly ServiceView[]): { forPool: readonly L2Advertisement[]; applicable: readonly L2Advertisement[] } {
+    const forPool = pool === undefined ? [] : this.advertisements.filter((ad) => advertisementSelectsPool(ad, pool));
+    return { forPool, applicable: forPool.filter((ad) => advertisementSelectsServices(ad, services)) };
+  }
+
+  /** Nodes matching a preferredNodeSelector of any of `ads`; undefined when none of them states a preference. */
+  preferred(ads: readonly L2Advertisement[]): ReadonlySet<string> | undefined {
+    const withPref = ads.filter((ad) => (ad.spec.preferredNodeSelectors ?? []).length > 0);
+    if (withPref.length === 0) return undefined;
+    const out = new Set<string>();
+    for (const [name, node] of this.nodes) {
+      if (withPref.some((ad) => advertisementSelectsNode(ad, node) && anySelectorMatches(ad.spec.preferredNodeSelectors ?? [], node.labels))) out.add(name);
+    }
+    return out;
+  }
+
+  /**
+   * Node-level verdicts for a pool and the advertisements that apply (undefined pool: an IP
+   * in no pool, which no advertisement selects). Cached per pool and set of advertisements.
+   */
+  nodesFor(pool: PoolInfo | undefined, ads: readonly L2Advertisement[]): PoolNodes {
+    const cacheKey = pool === undefined ? '' : `pool:${pool.name}:${ads.map((a) => a.metadata.name ?? '').join(',')}`;
     const cached = this.poolNodes.get(cacheKey);
     if (cached !== undefined) return cached;
-    const ads = pool === undefined ? [] : this.advertisements.filter((ad) => advertisementSelectsPool(ad, pool));
     const excluded = new Map<string, NodeReason>();
     const ok: string[] = [];
     const interfaces = new Map<string, AllowedInterfaces>();
@@ -392,7 +422,8 @@ function announced(s: ServiceView, lbClass: string | undefined): boolean {
 function evaluateIP(world: World, ip: IP, services: readonly ServiceView[]): IPEligibility {
   const key = ipKey(ip);
   const pool = world.poolOf(ip, services);
-  const pn = world.nodesFor(pool);
+  const ads = world.advertisementsFor(pool, services);
+  const pn = world.nodesFor(pool, ads.applicable);
   const names = services.map((s) => s.key);
   const base = { ip, pool: pool?.name, services: names };
   if (pool === undefined || !pn.hasAdvertisement) {
@@ -401,10 +432,11 @@ function evaluateIP(world: World, ip: IP, services: readonly ServiceView[]): IPE
       eligible: [],
       excluded: pn.excluded,
       interfaces: new Map(),
-      reason: pool === undefined ? 'notInAnyPool' : 'noL2Advertisement',
+      reason: pool === undefined ? 'notInAnyPool' : ads.forPool.length > 0 ? 'serviceNotSelected' : 'noL2Advertisement',
       candidates: [],
     };
   }
+  const preferred = world.preferred(ads.applicable);
 
   // A Service with no endpoint anywhere has nothing to route to, so it does not
   // constrain the owner of an IP it shares with Services that do; it is only
@@ -422,9 +454,10 @@ function evaluateIP(world: World, ip: IP, services: readonly ServiceView[]): IPE
   }
 
   const local = serving.filter((s) => s.trafficPolicy === 'Local');
-  const candidates: Candidate[] = serving.map((s) =>
+  const byService: Candidate[] = serving.map((s) =>
     s.trafficPolicy === 'Local' ? { key, eligible: pn.ok.filter((n) => world.endpointsOf(s).nodes.has(n)) } : { key, eligible: pn.ok },
   );
+  const candidates = preferCandidates(byService, preferred);
   if (local.length === 0) {
     // Cluster only: the pool's verdicts are the IP's, shared, not copied.
     const reason = pn.ok.length === 0 ? 'noEligibleNode' : undefined;
@@ -442,6 +475,23 @@ function evaluateIP(world: World, ip: IP, services: readonly ServiceView[]): IPE
     reason: eligible.length === 0 ? 'noEligibleNode' : undefined,
     candidates,
   };
+}
+
+/**
+ * preferredNodeSelectors: while some node eligible for every Service of the IP is
+ * preferred, the owner is elected among those only (every candidate narrowed alike, so
+ * Services that share the IP still get one owner); when none is, among all eligible.
+ */
+function preferCandidates(candidates: readonly Candidate[], preferred: ReadonlySet<string> | undefined): Candidate[] {
+  if (preferred === undefined) return [...candidates];
+  let common: Set<string> | undefined;
+  for (const c of candidates) {
+    const set = new Set(c.eligible);
+    common = common === undefined ? set : new Set([...common].filter((n) => set.has(n)));
+  }
+  const chosen = [...(common ?? [])].filter((n) => preferred.has(n));
+  if (chosen.length === 0) return [...candidates];
+  return candidates.map((c) => ({ key: c.key, eligible: chosen }));
 }
 
 /**

@@ -22,4 +22,4 @@ export {
 } from './l2/eligibility.js';
 export type { OwnerReason } from './l2/election.js';
 export { planBgp, type BgpIPPlan, type BgpIPReason, type BgpPlan, type BgpWorld } from './bgp/plan.js';
-export { NODE_ANNOTATION, SPEAKER_LEASE_LABEL, SPEAKER_LEASE_LABEL_VALUE, speakerLeaseName } from './speaker/leases.js';
+export { L2_WARNING_ANNOTATION, NODE_ANNOTATION, SPEAKER_LEASE_LABEL, SPEAKER_LEASE_LABEL_VALUE, speakerLeaseName } from './speaker/leases.js';

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   const healthEp = await serveHttp(flags.healthAddr.host, flags.healthAddr.port, {
     '/healthz': () => ({ status: 200, body: 'ok\n' }),
-    '/readyz': () => probe({ ready: () => speaker.ready }),
+    '/readyz': () => probe({ ready: () => speaker.ready, ipvsWithoutStrictARP: () => speaker.l2Sound }),
   });
   log.info({ event: 'starting', namespace: flags.namespace, node: flags.nodeName, metricsPort: metricsEp.port, healthPort: healthEp.port }, 'starting');
 

@@ -427,6 +427,7 @@ export function renderExplanation(e: Explanation): string {
   if (e.ips.length > 0 && e.allocation.outcome !== 'notHandled') {
     out.push('');
     out.push(`Speakers (from Leases): ${e.speakers.length === 0 ? 'none' : e.speakers.map(speakerCell).join(', ')}`);
+    for (const s of e.speakers) if (s.alive && s.l2Warning !== undefined) out.push(`  L2 WARNING on ${s.node}: ${s.l2Warning}`);
     for (const a of e.announcements) {
       out.push('');
       out.push(renderAnnouncement(a));

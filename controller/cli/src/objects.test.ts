@@ -19,6 +19,12 @@ describe('speakersFromLeases', () => {
     const anonymous = { metadata: { name: 'z' }, spec: {} };
     expect(speakersFromLeases([byHolder, anonymous], NOW).map((s) => s.node)).toEqual(['y']);
   });
+
+  it('carries the L2 warning a speaker publishes on its Lease (kube-proxy IPVS without strictARP)', () => {
+    const l = lease('w');
+    const warned = { ...l, metadata: { ...l.metadata, annotations: { ...l.metadata?.annotations, 'herald.io/l2-warning': 'kube-proxy runs in IPVS mode without strictARP' } } };
+    expect(speakersFromLeases([warned, lease('v')], NOW).map((s) => s.l2Warning)).toEqual([undefined, 'kube-proxy runs in IPVS mode without strictARP']);
+  });
 });
 
 describe('status objects', () => {

@@ -13,7 +13,7 @@ import {
   type ServiceBGPStatus,
   type ServiceL2Status,
 } from '@herald/shared/api';
-import { NODE_ANNOTATION } from '@herald/speaker';
+import { L2_WARNING_ANNOTATION, NODE_ANNOTATION } from '@herald/speaker';
 
 /** Label the speaker puts on BGPSessionState: the BGPPeer's name. */
 export const PEER_LABEL = 'herald.io/peer';
@@ -47,6 +47,8 @@ export interface SpeakerLease {
   readonly renewTime?: string;
   /** How long ago the Lease expired (ms), when it has. */
   readonly expiredForMs?: number;
+  /** What breaks L2 mode on that node, as its speaker publishes it (kube-proxy IPVS without strictARP). */
+  readonly l2Warning?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function speakersFromLeases(leases: readonly V1Lease[], now: number): Spe
       alive,
       ...(renewed === undefined ? {} : { renewTime: new Date(renewed).toISOString() }),
       ...(until !== undefined && !alive ? { expiredForMs: now - until } : {}),
+      ...(l.metadata?.annotations?.[L2_WARNING_ANNOTATION] ? { l2Warning: l.metadata.annotations[L2_WARNING_ANNOTATION] } : {}),
     };
     const prev = byNode.get(node);
     if (prev === undefined || (!prev.alive && rec.alive)) byNode.set(node, rec);

@@ -20,6 +20,8 @@ export const SPEAKER_LEASE_LABEL = 'app.kubernetes.io/component';
 export const SPEAKER_LEASE_LABEL_VALUE = 'herald-speaker';
 export const NODE_ANNOTATION = 'herald.io/node';
 export const MEMBERLIST_ANNOTATION = 'herald.io/memberlist-endpoint';
+/** What breaks L2 mode on this node, for `herald explain` (e.g. kube-proxy IPVS without strictARP). */
+export const L2_WARNING_ANNOTATION = 'herald.io/l2-warning';
 
 const PREFIX = 'herald-speaker-';
 
@@ -95,6 +97,7 @@ export class SpeakerLeases {
   readonly #listeners = new Set<() => void>();
   readonly #renewMs: number;
   #endpoint: Endpoint | undefined;
+  #warning: string | undefined;
   #own: V1Lease | undefined;
   #renewedAt: number | undefined;
   #viewCurrentAt: number | undefined;
@@ -146,6 +149,11 @@ export class SpeakerLeases {
   /** Publishes a membership endpoint that started late (the key Secret appeared); sent with the next renewal. */
   setEndpoint(e: Endpoint): void {
     this.#endpoint = e;
+  }
+
+  /** Publishes (or clears) what breaks L2 mode on this node; sent with the next renewal. */
+  setWarning(text: string | undefined): void {
+    this.#warning = text;
   }
 
   /** Renews once (so that `renewedAt` is set when this resolves, if the API answers) and starts watching. */
@@ -237,6 +245,7 @@ export class SpeakerLeases {
     const endpoint = this.#endpoint;
     const annotations: Record<string, string> = { [NODE_ANNOTATION]: node };
     if (endpoint) annotations[MEMBERLIST_ANNOTATION] = formatEndpoint(endpoint);
+    if (this.#warning !== undefined) annotations[L2_WARNING_ANNOTATION] = this.#warning;
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',

@@ -31,6 +31,7 @@ import { L2Announcer } from '../announce/announcer.js';
 import { BgpController, type SocketSecurity } from '../bgp/controller.js';
 import { assignmentsFor, planL2, type L2Plan } from '../l2/eligibility.js';
 import { chooseInterfaces, readInterfaces, type InterfaceState } from '../l2/interfaces.js';
+import { KUBE_IPVS_DEVICE, ipvsArpHazard, readArpIgnore, type L2Hazard } from '../l2/ipvs.js';
 import { startUdpMembership, type Endpoint, type Keys, type MemberState, type SwimConfig, type UdpMembership } from '../membership/index.js';
 import { SpeakerLeases } from './leases.js';
 import { aliveNodes, computeLiveness, type Liveness } from './liveness.js';
@@ -58,6 +59,8 @@ export interface SpeakerOptions {
   readonly handoffMs?: number;
   /** Name prefixes the default interface choice leaves out; default VIRTUAL_INTERFACE_PREFIXES. */
   readonly excludedInterfacePrefixes?: readonly string[] | undefined;
+  /** Where arp_ignore is read from (tests). Default /proc/sys/net/ipv4/conf. */
+  readonly ipv4ConfDir?: string;
   /** Where interfaces are read from (tests). Default /sys/class/net. */
   readonly sysfs?: string;
   /** Opens announcers (tests). */
@@ -133,6 +136,7 @@ export class Speaker {
   #ifaceTimer: TimerHandle | undefined;
   #ifaceSignature = '';
   #reannounce = false;
+  #l2Hazard: L2Hazard | undefined;
   #secretTimer: TimerHandle | undefined;
   #synced = false;
   #stopping = false;
@@ -194,6 +198,19 @@ export class Speaker {
   /** The BGP half (diagnostics, tests). */
   get bgp(): BgpController {
     return this.#bgp;
+  }
+
+  /** What breaks L2 mode on this node, if anything (kube-proxy IPVS without strictARP). */
+  get l2Hazard(): L2Hazard | undefined {
+    return this.#l2Hazard;
+  }
+
+  /**
+   * False while L2 mode is in use (an L2Advertisement is in force) and this node's kernel
+   * answers ARP for the LoadBalancer IPs itself: the DaemonSet then shows it, not only a log.
+   */
+  get l2Sound(): boolean {
+    return this.#l2Hazard === undefined || (this.#config.current?.l2Advertisements.length ?? 0) === 0;
   }
 
   /** True once the caches are synced and the first plan has run. */
@@ -518,7 +535,8 @@ export class Speaker {
     this.#ifaceTimer = this.#o.clock.setTimeout(() => {
       this.#join();
       void readInterfaces(this.#o.sysfs)
-        .then((ifaces) => {
+        .then(async (ifaces) => {
+          await this.#checkIpvs(ifaces);
           const sig = interfaceSignature(ifaces);
           if (sig !== this.#ifaceSignature) {
             this.#log.info({ event: 'interfacesChanged' }, 'interfaces changed; re-planning');
@@ -529,6 +547,25 @@ export class Speaker {
         .catch((err: unknown) => this.#log.warn({ event: 'readInterfacesFailed', err: errorMessage(err) }))
         .finally(() => this.#watchInterfaces());
     }, 1_000);
+  }
+
+  /** kube-proxy IPVS without strictARP: warn once per change (log, Event on the Node, Lease annotation for `herald explain`). */
+  async #checkIpvs(ifaces: readonly InterfaceState[]): Promise<void> {
+    const names = ifaces.map((i) => i.name);
+    let hazard: L2Hazard | undefined;
+    if (names.includes(KUBE_IPVS_DEVICE)) {
+      const announcing = chooseInterfaces(ifaces, 'default', { excludedPrefixes: this.#o.excludedInterfacePrefixes }).use;
+      hazard = ipvsArpHazard(names, announcing, await readArpIgnore(announcing, this.#o.ipv4ConfDir));
+    }
+    if (hazard?.message === this.#l2Hazard?.message) return;
+    this.#l2Hazard = hazard;
+    this.#leases?.setWarning(hazard?.message);
+    if (hazard === undefined) {
+      this.#log.info({ event: 'l2HazardCleared' }, 'kube-proxy no longer makes this node answer ARP for LoadBalancer IPs');
+      return;
+    }
+    this.#log.warn({ event: 'l2Hazard', reason: hazard.reason, interfaces: hazard.interfaces }, hazard.message);
+    this.#events.record({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.#o.node } }, 'Warning', 'IPVSStrictARPOff', hazard.message);
   }
 
   #recordOwnership(nowOwned: Set<string>): void {

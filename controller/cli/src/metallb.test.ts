@@ -23,7 +23,7 @@ describe('convertMetalLB', () => {
       mlb('BGPAdvertisement', 'bgp', { aggregationLength: 24, localPref: 100, communities: ['65535:65282', 'edge'], ipAddressPoolSelectors: [{ matchLabels: { tier: 'gold' } }], peers: ['p1'] }),
       mlb('BFDProfile', 'fast', { receiveInterval: 100, transmitInterval: 100, detectMultiplier: 3, echoMode: false, minimumTtl: 254 }),
       mlb('Community', 'c', { communities: [{ name: 'edge', value: '64512:1' }] }),
-      mlb('BGPPeer', 'p1', { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', peerPort: 180, holdTime: '90s', keepaliveTime: '30s', connectTime: '10s', routerID: '10.0.0.1', bfdProfile: 'fast', ebgpMultiHop: true, enableGracefulRestart: true, vrf: 'red', dualStackAddressFamily: true, nodeSelectors: [{ matchLabels: { rack: 'r1' } }] }, 'v1beta2'),
+      mlb('BGPPeer', 'p1', { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', peerPort: 180, holdTime: '90s', keepaliveTime: '30s', connectTime: '10s', routerID: '10.0.0.1', bfdProfile: 'fast', ebgpMultiHop: true, enableGracefulRestart: true, dualStackAddressFamily: true, nodeSelectors: [{ matchLabels: { rack: 'r1' } }] }, 'v1beta2'),
       mlb('BGPPeer', 'dyn', { myASN: 64500, dynamicASN: 'external', peerAddress: '2001:db8::1', sourceAddress: '2001:db8::2', password: 'secret', disableMP: false }, 'v1beta2'),
     ];
     const r = convertMetalLB(docs, NS);
@@ -42,6 +42,19 @@ describe('convertMetalLB', () => {
       expect(schema?.safeParse(object).success).toBe(true);
       expect(object.spec).toEqual(docs.find((d) => (d['metadata'] as { name: string }).name === object.metadata.name)?.['spec']);
     }
+  });
+
+  it('reports a MetalLB BGPPeer with a vrf, and a BFDProfile in echo mode, as errors: Herald refuses what it cannot do', () => {
+    const r = convertMetalLB(
+      [
+        mlb('BGPPeer', 'v', { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', vrf: 'red' }, 'v1beta2'),
+        mlb('BFDProfile', 'echo', { echoMode: true }),
+      ],
+      NS,
+    );
+    const text = r.problems.map((p) => `${p.severity}: ${p.message}`).join('\n');
+    expect(text).toMatch(/error: .*vrf is not supported/);
+    expect(text).toMatch(/error: .*echoMode: true is not supported/);
   });
 
   it('drops fields Herald lacks, with a warning naming each path', () => {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { conditionList } from './meta.js';
+import { withRules } from './rules.js';
 import { defineKind, objectSchema } from './kind.js';
 
 // RFC 5880 4.1 carries intervals in microseconds (32 bits); MetalLB/FRR accept 10ms..60s.
@@ -36,10 +37,16 @@ export const BFDProfileSpecSchema = z
       50,
       'Minimum interval, in milliseconds, at which this system can receive echo packets (RFC 5880 Required Min Echo RX Interval).',
     ),
-    echoMode: z
-      .boolean()
+    echoMode: withRules(z.boolean(), [
+      {
+        rule: '!self',
+        message: 'echoMode: true is not supported: Herald does not implement the BFD Echo function (RFC 5880 6.4); remove the field or set it false',
+        reason: 'FieldValueForbidden',
+        holds: (self) => !self,
+      },
+    ])
       .default(false)
-      .meta({ description: 'Send echo packets (RFC 5880 6.4); not supported on multi-hop sessions.' }),
+      .meta({ description: 'Only false is accepted: Herald does not implement the BFD Echo function (RFC 5880 6.4).' }),
     passiveMode: z
       .boolean()
       .default(false)

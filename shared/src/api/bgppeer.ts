@@ -152,15 +152,31 @@ const BGPPeerSpecObject = z.object({
     .boolean()
     .optional()
     .meta({ description: 'The eBGP peer is more than one hop away (TTL above 1). Not allowed for iBGP peers.' }),
-  vrf: InterfaceNameSchema.optional().meta({
-    description: 'Name of the host VRF device to establish the session from; unset means the default VRF.',
-  }),
-  disableMP: z
-    .boolean()
+  vrf: withRules(InterfaceNameSchema, [
+    {
+      rule: 'false',
+      message:
+        'vrf is not supported: Herald opens every session from the default VRF, and VRF devices cannot be built or tested on the machines Herald is proven on, so it refuses the field rather than ignore it (docs/bgp-quickstart.md)',
+      reason: 'FieldValueForbidden',
+      holds: () => false,
+    },
+  ])
+    .optional()
+    .meta({
+      description: 'Not supported: refused at admission (sessions always leave from the default VRF). Kept for MetalLB compatibility of the field name.',
+    }),
+  disableMP: withRules(z.boolean(), [
+    {
+      rule: '!self',
+      message:
+        'disableMP: true is not supported: Herald carries IPv4 and IPv6 routes on one multiprotocol session (RFC 4760) or on sessions of their own family per dualStackAddressFamily; remove the field',
+      reason: 'FieldValueForbidden',
+      holds: (self) => !self,
+    },
+  ])
     .default(false)
     .meta({
-      description:
-        'Deprecated (use dualStackAddressFamily): separate IPv4 and IPv6 routes into sessions of their own family.',
+      description: 'Deprecated in MetalLB; only false is accepted (use dualStackAddressFamily).',
     }),
   dualStackAddressFamily: z
     .boolean()
@@ -218,12 +234,6 @@ export const BGPPeerSpecSchema = withRules(BGPPeerSpecObject, [
     message: 'ebgpMultiHop applies to eBGP only: unset it, as this peer is iBGP (peerASN equals myASN or dynamicASN is internal)',
     fieldPath: '.ebgpMultiHop',
     holds: (self) => self.ebgpMultiHop !== true || !ibgp(self),
-  },
-  {
-    rule: '!(has(self.disableMP) && self.disableMP && has(self.dualStackAddressFamily) && self.dualStackAddressFamily)',
-    message: 'disableMP and dualStackAddressFamily contradict each other: set at most one of them',
-    fieldPath: '.disableMP',
-    holds: (self) => !self.disableMP || !self.dualStackAddressFamily,
   },
 ]).meta({ description: 'How to reach the peer and what to negotiate with it.' });
 /** BGPPeer.spec after defaults. */

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from './errors.js';
-import { helmCacheDir, resolveHelm, resolveTools, toolsCacheDir } from './tools.js';
-import { HELM_VERSION } from './versions.js';
+import { helmCacheDir, resolveClusterTools, resolveHelm, resolveTools, toolsCacheDir } from './tools.js';
+import { CRICTL_VERSION, DISTRIBUTION_VERSION, HELM_VERSION } from './versions.js';
 
 function thrown(fn: () => unknown): HarnessError {
   try {
@@ -68,6 +68,51 @@ describe('finding helm', () => {
       chmodSync(cached, 0o755);
       expect(resolveHelm({ env, build: false })).toEqual({ helm: cached, source: 'cache' });
       expect(resolveHelm({ env: { ...env, HERALD_HELM: cached }, build: false }).source).toBe('HERALD_HELM');
+    } finally {
+      rmSync(cache, { recursive: true });
+    }
+  });
+});
+
+describe('finding the multi-node cluster binaries', () => {
+  const fake = (file: string): void => {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, '#!/bin/sh\n');
+    chmodSync(file, 0o755);
+  };
+
+  it('names every missing binary and how to build them when told not to build', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'herald-cache-'));
+    try {
+      const env = { HERALD_TOOLS_CACHE: cache };
+      for (const b of ['etcd', 'kube-apiserver', 'kubectl', 'kubelet']) fake(join(toolsCacheDir(env), b));
+      const err = thrown(() => resolveClusterTools({ env, build: false }));
+      expect(err.code).toBe('ToolsMissing');
+      expect(err.message).toContain(join(toolsCacheDir(env), 'kube-proxy'));
+      expect(err.message).toContain(join(cache, `crictl-v${CRICTL_VERSION}`, 'crictl'));
+      expect(err.message).not.toContain(join(toolsCacheDir(env), 'kubelet,'));
+      expect(err.message).toContain('npm run cluster -- tools');
+    } finally {
+      rmSync(cache, { recursive: true });
+    }
+  });
+
+  it('finds them in the versioned cache folders', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'herald-cache-'));
+    try {
+      const env = { HERALD_TOOLS_CACHE: cache };
+      const k8s = toolsCacheDir(env);
+      for (const b of ['etcd', 'kube-apiserver', 'kubectl', 'kubelet', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager']) fake(join(k8s, b));
+      fake(join(cache, `crictl-v${CRICTL_VERSION}`, 'crictl'));
+      fake(join(cache, `distribution-v${DISTRIBUTION_VERSION}`, 'registry'));
+      const t = resolveClusterTools({ env, build: false });
+      expect([t.source, t.kubelet, t.kubeControllerManager, t.registry, t.controlPlane.kubeApiserver]).toEqual([
+        'cache',
+        join(k8s, 'kubelet'),
+        join(k8s, 'kube-controller-manager'),
+        join(cache, `distribution-v${DISTRIBUTION_VERSION}`, 'registry'),
+        join(k8s, 'kube-apiserver'),
+      ]);
     } finally {
       rmSync(cache, { recursive: true });
     }

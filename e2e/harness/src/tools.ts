@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HarnessError } from './errors.js';
-import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION } from './versions.js';
+import { CRICTL_VERSION, DISTRIBUTION_VERSION, ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION } from './versions.js';
 
 /** Absolute paths of the control plane's binaries. */
 export interface ControlPlaneTools {
@@ -152,4 +152,62 @@ export function resolveHelm(opts: { build?: boolean; env?: NodeJS.ProcessEnv; lo
     throw new HarnessError('ToolsBuildFailed', `building helm failed (exit ${built.status ?? built.signal}). ${howToSupplyHelm(env)}`);
   }
   return { helm: cached, source: 'built' };
+}
+
+/** The binaries of the multi-node test cluster (e2e/cluster), beyond the control plane's. */
+export interface ClusterTools {
+  readonly controlPlane: ControlPlaneTools;
+  readonly kubelet: string;
+  readonly kubeProxy: string;
+  readonly kubeScheduler: string;
+  readonly kubeControllerManager: string;
+  readonly crictl: string;
+  /** The distribution OCI registry (`registry serve CONFIG`). */
+  readonly registry: string;
+  /** Where the cluster-only binaries came from, for messages. */
+  readonly source: 'cache' | 'built';
+}
+
+const CLUSTER_BUILD_SCRIPT = fileURLToPath(new URL('../../tools/build-cluster-tools.sh', import.meta.url));
+
+function clusterToolsIn(env: NodeJS.ProcessEnv): Omit<ClusterTools, 'controlPlane' | 'source'> {
+  const root = env['HERALD_TOOLS_CACHE'] ?? join(homedir(), '.cache', 'herald', 'tools');
+  const k8s = toolsCacheDir(env);
+  return {
+    kubelet: join(k8s, 'kubelet'),
+    kubeProxy: join(k8s, 'kube-proxy'),
+    kubeScheduler: join(k8s, 'kube-scheduler'),
+    kubeControllerManager: join(k8s, 'kube-controller-manager'),
+    crictl: join(root, `crictl-v${CRICTL_VERSION}`, 'crictl'),
+    registry: join(root, `distribution-v${DISTRIBUTION_VERSION}`, 'registry'),
+  };
+}
+
+/**
+ * Finds the cluster's binaries in the cache, building what is missing (and the control
+ * plane's too) with e2e/tools/build-cluster-tools.sh when `build` is allowed and Go is
+ * present. The control plane's own binaries still honour KUBEBUILDER_ASSETS.
+ */
+export function resolveClusterTools(opts: { build?: boolean; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): ClusterTools {
+  const env = opts.env ?? process.env;
+  const bins = clusterToolsIn(env);
+  const missing = (): string[] => Object.values(bins).filter((b) => !isExecutableFile(b));
+  const cpMissing = env['KUBEBUILDER_ASSETS'] ? [] : missingIn(toolsCacheDir(env));
+  let source: ClusterTools['source'] = 'cache';
+  if (missing().length > 0 || cpMissing.length > 0) {
+    const how = 'install Go (>= 1.25) with access to the Go module proxy and run `npm run cluster -- tools`';
+    if (opts.build === false) throw new HarnessError('ToolsMissing', `cluster binaries missing: ${[...missing(), ...cpMissing].join(', ')}; ${how}`);
+    const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+    if (go.error || go.status !== 0) throw new HarnessError('ToolsMissing', `cluster binaries missing (${missing().join(', ')}) and Go is not installed; ${how}`);
+    opts.log?.(`building the cluster's binaries (kubelet, kube-proxy, kube-scheduler, kube-controller-manager ${KUBERNETES_VERSION}, crictl ${CRICTL_VERSION}, registry ${DISTRIBUTION_VERSION}) into the tool cache (first run only; up to 10 minutes on 2 cores)`);
+    const built = spawnSync('bash', [CLUSTER_BUILD_SCRIPT], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...env, K8S_VERSION: KUBERNETES_VERSION, ETCD_VERSION, CRICTL_VERSION, DISTRIBUTION_VERSION },
+    });
+    if (built.status !== 0 || missing().length > 0) {
+      throw new HarnessError('ToolsBuildFailed', `building the cluster's binaries failed (exit ${built.status ?? built.signal}); still missing ${missing().join(', ') || 'nothing'}; ${how}`);
+    }
+    source = 'built';
+  }
+  return { controlPlane: resolveTools({ build: opts.build ?? true, env, ...(opts.log ? { log: opts.log } : {}) }), ...bins, source };
 }

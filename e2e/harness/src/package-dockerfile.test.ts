@@ -4,9 +4,11 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A cheap guard on the root Dockerfile, which no test builds (CI has no Docker engine):
- * its stages, that each runtime stage copies only its binary's packaged tree (the tree
- * package.int.test.ts starts), and that its user matches the chart's pod security context.
+ * A cheap guard on the root Dockerfile (e2e/images builds it with buildah, on local
+ * stand-ins for its base images): its stages, that the bases are build arguments whose
+ * defaults are the official images, that each runtime stage copies only its binary's
+ * packaged tree (the tree package.int.test.ts starts), and that its user matches the
+ * chart's pod security context.
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,28 +26,37 @@ interface Stage {
   readonly text: string;
 }
 
-/** Stages of a Dockerfile: continuation lines joined, comments dropped from instructions. */
-function parseDockerfile(text: string): Stage[] {
+/**
+ * Stages of a Dockerfile: continuation lines joined, comments dropped from instructions,
+ * `${ARG}` in FROM replaced by the default of the ARG declared before the first FROM (what
+ * a plain `docker build` uses). `args` holds those global ARGs.
+ */
+function parseDockerfile(text: string): { stages: Stage[]; args: Map<string, string | undefined> } {
   const stages: { image: string; name: string | undefined; instructions: Instruction[]; lines: string[] }[] = [];
+  const args = new Map<string, string | undefined>();
   let pending = '';
   for (const line of text.split('\n')) {
     stages.at(-1)?.lines.push(line);
     if (pending === '' && /^\s*(#|$)/.test(line)) continue;
     pending += line.replace(/\\\s*$/, ' ');
     if (/\\\s*$/.test(line)) continue;
-    const [, op = '', args = ''] = /^\s*(\S+)\s*(.*)$/.exec(pending) ?? [];
+    const [, op = '', rest = ''] = /^\s*(\S+)\s*(.*)$/.exec(pending) ?? [];
     pending = '';
     if (op.toUpperCase() === 'FROM') {
-      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(args);
-      stages.push({ image: m?.[1] ?? '', name: m?.[2], instructions: [], lines: [line] });
+      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(rest);
+      const image = (m?.[1] ?? '').replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a?: string, b?: string) => args.get(a ?? b ?? '') ?? '');
+      stages.push({ image, name: m?.[2], instructions: [], lines: [line] });
+    } else if (stages.length === 0 && op.toUpperCase() === 'ARG') {
+      const [, name = '', value] = /^(\w+)(?:=(\S*))?$/.exec(rest.trim()) ?? [];
+      args.set(name, value);
     } else {
-      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args: args.trim() });
+      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args: rest.trim() });
     }
   }
-  return stages.map(({ lines, ...s }) => ({ ...s, text: lines.join('\n') }));
+  return { stages: stages.map(({ lines, ...s }) => ({ ...s, text: lines.join('\n') })), args };
 }
 
-const dockerfile = parseDockerfile(read('Dockerfile'));
+const { stages: dockerfile, args: globalArgs } = parseDockerfile(read('Dockerfile'));
 const stage = (name: string): Stage => {
   const s = dockerfile.find((x) => x.name === name);
   if (!s) throw new Error(`no stage ${name}`);
@@ -64,6 +75,28 @@ function chartUser(template: string): string {
 describe('the Dockerfile', () => {
   it('has a builder stage and one runtime stage per binary', () => {
     expect(dockerfile.map((s) => s.name)).toEqual(['builder', 'controller', 'speaker']);
+  });
+
+  it('names its base images as build arguments whose defaults are the official images', () => {
+    // e2e/images passes local stand-ins through these; a plain docker build pulls the defaults.
+    expect(Object.fromEntries(globalArgs)).toEqual({
+      BUILDER_BASE: 'node:20-bookworm',
+      CONTROLLER_BASE: 'gcr.io/distroless/nodejs20-debian12:nonroot',
+      SPEAKER_BASE: 'gcr.io/distroless/nodejs20-debian12',
+    });
+    expect(read('Dockerfile')).toMatch(/^FROM \$\{BUILDER_BASE\} AS builder$/m);
+  });
+
+  it('takes a CA bundle for npm only as an optional secret, so a plain docker build needs none', () => {
+    const runs = all(stage('builder'), 'RUN').filter((r) => /\bnpm (ci|run)\b/.test(r));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) {
+      // BuildKit and buildah both treat a secret mount as optional unless required=true.
+      expect(r).toMatch(/--mount=type=secret,id=npm-ca(\s|$)/);
+      expect(r).toMatch(/if \[ -s \/run\/secrets\/npm-ca \]; then export npm_config_cafile=\/run\/secrets\/npm-ca; fi/);
+    }
+    // Never an ARG or ENV: those would be baked into the image's history.
+    expect(read('Dockerfile')).not.toMatch(/^\s*(ARG|ENV)\s[^\n]*(cafile|EXTRA_CA|CA_CERT|ca-certificates)/im);
   });
 
   it('builds the packaged tree in the builder, with the toolchain the native addon needs', () => {

@@ -5,21 +5,25 @@ import { z } from 'zod';
 export const USAGE = [
   'usage: npm run sandbox [-- [up] [--json] [--dir DIR] [--prefix P]]',
   '       npm run sandbox -- down [--dir DIR]',
-  '  up    (default) bring the sandbox up, print the table, stay up until Ctrl-C or `down`',
+  '  up    (default) bring the real 3-node cluster up with Herald installed by its chart,',
+  '        print the table, stay up until Ctrl-C or `down`',
   '  down  stop the sandbox running from DIR (from another terminal) and remove everything',
   '  --json        print the report as one JSON line instead of the table',
-  '  --dir DIR     state, logs and the control plane (default /tmp/herald-sandbox)',
-  '  --prefix P    namespace prefix, [a-z][a-z0-9]{1,11} (default sandbox)',
+  '  --dir DIR     state, logs and the cluster (DIR/cluster; default /tmp/herald-sandbox)',
+  '  --prefix P    the cluster\'s name prefix, [a-z][a-z0-9]{0,5} (default hsb: hsb-node-1, ..., hsb-client)',
 ].join('\n');
 
 export const DEFAULT_DIR = '/tmp/herald-sandbox';
-export const DEFAULT_PREFIX = 'sandbox';
+/** Distinct from the cluster CLI's `hc` and the on-cluster suite's `hoc`, so they never collide. */
+export const DEFAULT_PREFIX = 'hsb';
 
 const argsSchema = z.object({
   command: z.enum(['up', 'down']),
   json: z.boolean(),
-  dir: z.string().min(1),
-  prefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'want [a-z][a-z0-9]{1,11} (it prefixes network namespace names)'),
+  // DIR/cluster holds containerd's sockets, whose paths are limited (the cluster allows 60 characters).
+  dir: z.string().min(1).max(52, 'at most 52 characters (the cluster lives in DIR/cluster, and Unix socket paths are short)'),
+  // Linux interface names are at most 15 bytes; the cluster's longest is `<prefix>-node-3`'s veth.
+  prefix: z.string().regex(/^[a-z][a-z0-9]{0,5}$/, 'want [a-z][a-z0-9]{0,5} (it prefixes network namespace and interface names)'),
 });
 
 export type Args = z.infer<typeof argsSchema>;
@@ -35,7 +39,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): { ok: t
     else if (flag === '--dir' || flag === '--prefix') {
       const v = inline ?? argv[++i];
       if (v === undefined) return { ok: false, error: `${flag} needs a value` };
-      raw[flag.slice(2)] = v;
+      raw[flag.slice(2)] = flag === '--dir' ? resolve(cwd, v) : v;
     } else if (!flag.startsWith('-') && !sawCommand) {
       raw['command'] = flag;
       sawCommand = true;
@@ -43,5 +47,5 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): { ok: t
   }
   const r = argsSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ') };
-  return { ok: true, args: { ...r.data, dir: resolve(cwd, r.data.dir) } };
+  return { ok: true, args: r.data };
 }

@@ -15,7 +15,7 @@ const log = (line: string): void => {
 
 async function up(dir: string, prefix: string, json: boolean): Promise<number> {
   if (process.getuid?.() !== 0) {
-    log('needs root (it creates network namespaces): run it as root');
+    log('needs root (the cluster creates network namespaces, cgroups and mounts): run it as root');
     return 1;
   }
   const sandbox = new Sandbox({ dir, prefix, log });
@@ -25,7 +25,7 @@ async function up(dir: string, prefix: string, json: boolean): Promise<number> {
     done = resolve;
   });
   const onSignal = (sig: NodeJS.Signals): void => {
-    // A second signal: leave now (the lab's and control plane's exit hooks still kill what they own).
+    // A second signal: leave now (the cluster's exit hook still tears down what it owns).
     if (stopping) process.exit(1);
     stopping = true;
     log(`${sig}: tearing down`);
@@ -50,7 +50,7 @@ async function up(dir: string, prefix: string, json: boolean): Promise<number> {
       return 0;
     }
     log(`failed: ${err instanceof Error ? err.message : String(err)}`);
-    if (existsSync(sandbox.logDir)) log(`logs kept in ${sandbox.logDir}`);
+    if (existsSync(sandbox.logDir)) log(`logs kept in ${sandbox.logDir} (the cluster's in ${sandbox.logDir}/cluster)`);
     return 1;
   }
   // Stay up: the timer keeps the process alive until a signal tears the sandbox down.

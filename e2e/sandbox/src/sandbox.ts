@@ -1,61 +1,59 @@
 /**
- * Herald on one machine, for a first look: the local control plane, a 3-node network-namespace
- * lab with the real controller and a real speaker per node, an FRR router and a client, two
- * pools and two LoadBalancer Services:
+ * Herald on one machine, for a first look, as users run it: a real 3-node Kubernetes cluster
+ * (e2e/cluster: kubelets, containerd, kube-proxy, a registry), Herald's images built here and
+ * pulled by the nodes from that registry, Herald installed by its packaged Helm chart, FRR in
+ * the cluster's router host, and two LoadBalancer Services of real Pods:
  *
- *   ingress  L2 (pool `lab`, on the LAN): Debian's nginx on every node behind one Herald IP,
- *            routing app1.sandbox.test and app2.sandbox.test to two backends (the usual
- *            production shape: one IP, an ingress proxy, many host names).
+ *   ingress  L2 (pool `lan`, on the cluster's LAN): an nginx Pod behind one Herald IP, routing
+ *            app1.sandbox.test and app2.sandbox.test to the ClusterIP Services of two backend
+ *            Deployments (the usual production shape: one IP, an ingress proxy, many names).
  *   web      BGP (pool `bgp`, off the LAN): every node announces it to FRR, which installs an
  *            ECMP route; the client reaches it through FRR.
  *
- * Each node serves the Service IPs the way kube-proxy would (nftables DNAT). {@link Sandbox.up}
- * returns a {@link Report}: one row per request the client made. The sandbox lives as long as
- * the process that brought it up; {@link downSandbox} stops it from another process.
+ * {@link Sandbox.up} returns a {@link Report}: one row per request the client made. The
+ * sandbox lives as long as the process that brought it up; {@link downSandbox} stops it from
+ * another process and sweeps what a killed one left (the cluster by its own `down`).
  * @packageDocumentation
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, startControlPlane, stopControlPlane, type ControlPlane } from '@herald/e2e-harness';
-import { listNamespaces, planLab, waitForRoute, type Router } from '@herald/lab';
-import { GROUP, VERSION } from '@herald/shared/api';
-import { startBed, type Bed } from '@herald/speaker/testbed';
-import { nginxArgs, nginxConfig } from './nginx.js';
+import { readState as readClusterState, startCluster, stopCluster, type Cluster } from '@herald/e2e-cluster';
+import { eventually } from '@herald/e2e-harness';
+import { BACKEND_PORT } from '@herald/e2e-images';
+import { Helm, applyStream, buildImages, imageValues, pushImages, type BuiltImages, type Obj } from '@herald/e2e-on-cluster';
+import { startRouter, waitForRoute, type Lab, type Router } from '@herald/lab';
+import { appObjects, BGP_ROUTE, FRR_ASN, HERALD_ASN, HERALD_NS, heraldObjects, HTTP_PORT, INGRESS_APP, INGRESS_ROUTES, APPS_NS, WEB_APP } from './objects.js';
 import { readState, statePath, writeState, type SandboxState } from './state.js';
 import { frrRouteFor, type Answer, type Report, type Row } from './table.js';
+import { ingressObjects } from './objects.js';
 
-/** L2 pool: on the lab's LAN (192.0.2.0/24), so the client reaches it by ARP. */
-export const L2_POOL = '192.0.2.100-192.0.2.119';
-/** BGP pool: off the LAN; the client routes it via FRR, FRR via the nodes that announce it. */
-export const BGP_POOL = '198.51.100.10-198.51.100.19';
-/** What the client routes via FRR: the BGP pool's /24. */
-export const BGP_ROUTE = '198.51.100.0/24';
-export const HERALD_ASN = 64500;
-export const FRR_ASN = 64512;
-/** The host names behind the ingress IP, and their backends' ports on every node. */
-export const INGRESS_ROUTES = [
-  { hostName: 'app1.sandbox.test', backendPort: 9001, app: 'app1' },
-  { hostName: 'app2.sandbox.test', backendPort: 9002, app: 'app2' },
-] as const;
-/** nginx's port on every node (the ingress Service's targetPort). */
-export const NGINX_PORT = 8000;
-/** The bed's responder on every node, naming it (the web Service's targetPort). */
-export const WEB_PORT = 8080;
+export { BGP_POOL, INGRESS_ROUTES } from './objects.js';
+
+/**
+ * The cluster's networks: not the cluster's defaults (203.0.113.0/24, 10.244/16, 10.96/16),
+ * so the sandbox runs beside the test suites' clusters. 198.18.0.0/15 is reserved for network
+ * tests (RFC 2544) and routed nowhere.
+ */
+export const LAN_SUBNET = '198.18.0.0/24';
+export const CLUSTER_CIDR = '10.245.0.0/16';
+export const SERVICE_CIDR = '10.97.0.0/16';
 const NODES = 3;
-const ROUTER = 'frr';
-const WAIT_MS = 20_000;
+/** Tag of Herald's images in the local store and the registry. */
+const IMAGE_TAG = 'sandbox';
+const RELEASE = 'herald';
+const WAIT_MS = 120_000;
 
 const HTTP_HOST = fileURLToPath(new URL('../dist/http-host.js', import.meta.url));
 /** How `down` recognises the foreground sandbox process before signalling it. */
 export const MAIN_MARK = 'sandbox/dist/main.js';
 
 export interface SandboxOptions {
-  /** State, logs, nginx and the control plane's data (created if absent). */
+  /** State, logs and the cluster (`DIR/cluster`) (created if absent). */
   readonly dir: string;
-  /** Network namespace prefix (`<prefix>-node-1`, ...); default `sandbox`. */
+  /** The cluster's prefix (`<prefix>-node-1`, ...); default `hsb`. */
   readonly prefix?: string;
   /** Progress lines. */
   readonly log?: (line: string) => void;
@@ -94,8 +92,13 @@ async function waitExit(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-interface StatusItem {
-  status?: { node?: string; serviceName?: string; serviceNamespace?: string };
+interface StatusList {
+  items: { status?: { node?: string; serviceName?: string; serviceNamespace?: string } }[];
+}
+
+interface ServiceJson {
+  spec?: { clusterIP?: string };
+  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
 }
 
 /** A running (or starting) sandbox. Bring it up with {@link Sandbox.up}; always {@link Sandbox.close} it. */
@@ -103,33 +106,30 @@ export class Sandbox {
   readonly dir: string;
   readonly prefix: string;
   readonly logDir: string;
+  readonly clusterDir: string;
   readonly #log: (line: string) => void;
   readonly #t0: number;
   #state: SandboxState;
-  #cp: ControlPlane | undefined;
-  #bed: Bed | undefined;
+  #cluster: Cluster | undefined;
+  #helm: Helm | undefined;
   #frr: Router | undefined;
-  readonly #nginx: ChildProcess[] = [];
-  readonly #logs: WriteStream[] = [];
   #closing: Promise<void> | undefined;
-  /** Set once {@link up} has made `dir` and the namespace names its own: only then does close sweep. */
+  /** Set once {@link up} has made `dir` its own: only then does close sweep. */
   #owned = false;
+  readonly timings: Record<string, number> = {};
 
   constructor(opts: SandboxOptions) {
     this.dir = opts.dir;
-    this.prefix = opts.prefix ?? 'sandbox';
+    this.prefix = opts.prefix ?? 'hsb';
     this.logDir = join(this.dir, 'logs');
+    this.clusterDir = join(this.dir, 'cluster');
     this.#log = opts.log ?? ((): void => undefined);
     this.#t0 = opts.startedAt ?? performance.timeOrigin;
-    this.#state = { version: 1, pid: process.pid, prefix: this.prefix, startedAt: new Date().toISOString(), namespaces: [], rootPids: [], folders: [], phase: 'starting' };
+    this.#state = { version: 2, pid: process.pid, prefix: this.prefix, startedAt: new Date().toISOString(), clusterDir: this.clusterDir, folders: [], phase: 'starting' };
   }
 
-  get bed(): Bed | undefined {
-    return this.#bed;
-  }
-
-  get frr(): Router | undefined {
-    return this.#frr;
+  get cluster(): Cluster | undefined {
+    return this.#cluster;
   }
 
   #elapsed(): number {
@@ -138,6 +138,14 @@ export class Sandbox {
 
   #step(what: string): void {
     this.#log(`${what} (${sec(this.#elapsed())})`);
+  }
+
+  /** Runs `fn`, records its duration under `name` in {@link timings}. */
+  async #timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    const r = await fn();
+    this.timings[name] = (Date.now() - t) / 1000;
+    return r;
   }
 
   /** Throws once {@link close} has begun, so a signal during `up` stops it at the next step. */
@@ -151,14 +159,15 @@ export class Sandbox {
     try {
       return await this.#build();
     } catch (err) {
+      await this.#saveClusterLogs();
       await this.close({ keepLogs: true });
       throw err;
     }
   }
 
   /**
-   * Makes `dir` and the namespace names this sandbox's, or throws without touching anything:
-   * a sandbox already running from `dir`, or namespaces of the same prefix, are someone else's.
+   * Makes `dir` this sandbox's, or throws without touching anything: a sandbox already
+   * running from `dir` is someone else's. What a dead one left is swept first.
    */
   async #claim(): Promise<void> {
     this.#check();
@@ -166,49 +175,56 @@ export class Sandbox {
     if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
       throw new Error(`a sandbox (pid ${previous.pid}) is already running from ${this.dir}; stop it with \`npm run sandbox -- down\``);
     }
-    const plan = planLab({ nodes: NODES, client: true, routers: [ROUTER], prefix: this.prefix });
-    const names = [plan.lanNs, ...plan.hosts.map((h) => h.ns)];
     if (previous) {
       this.#log(`removing what an earlier sandbox left in ${this.dir}`);
       await sweep(this.dir, previous, this.#log);
     }
-    const now = await listNamespaces();
-    const taken = names.filter((n) => now.has(n));
-    if (taken.length > 0) throw new Error(`network namespaces ${taken.join(', ')} exist already (a sandbox with prefix ${this.prefix} from another --dir?)`);
     mkdirSync(this.logDir, { recursive: true });
-    // The names are known now: a sandbox killed while it builds the lab is still swept.
-    this.#record({ namespaces: names });
+    // The cluster's folder is known now: a sandbox killed while the cluster comes up is still swept.
+    this.#record({});
     this.#owned = true;
   }
 
   async #build(): Promise<Report> {
-    this.#cp = await startControlPlane({ dir: join(this.dir, 'control-plane'), log: (l) => this.#log(`control plane: ${l}`), handleSignals: false });
-    this.#step('control plane up');
+    const helm = await Helm.create();
+    this.#helm = helm;
+    this.#record({ folders: [helm.home] });
+    // The cluster, the images and the chart do not depend on each other: all at once.
+    const [cluster, local, chart] = await Promise.all([
+      this.#timed('clusterUp', () => startCluster({ prefix: this.prefix, dir: this.clusterDir, nodes: NODES, lanSubnet: LAN_SUBNET, clusterCidr: CLUSTER_CIDR, serviceCidr: SERVICE_CIDR, log: (l) => this.#log(`cluster: ${l}`) })).then((c) => {
+        this.#cluster = c;
+        this.#step(`cluster ${this.prefix} up: ${c.nodes.map((n) => n.name).join(' ')}`);
+        return c;
+      }),
+      this.#timed('imagesBuild', () => buildImages(IMAGE_TAG)).then((i) => {
+        this.#step('images built');
+        return i;
+      }),
+      helm.packageChart(join(helm.home, 'chart')),
+    ]);
     this.#check();
-    // The bed reads the kubeconfig from here (it is the test fixture's convention).
-    process.env['HERALD_TEST_KUBECONFIG'] = this.#cp.kubeconfigPath;
-    const bed = await startBed({ nodes: NODES, prefix: this.prefix, pool: [L2_POOL], advertisement: { ipAddressPools: ['lab'] }, routers: [ROUTER], logDir: this.logDir });
-    this.#bed = bed;
-    this.#record({ folders: [bed.lab.dir], rootPids: bed.controller?.pid === undefined ? [] : [{ pid: bed.controller.pid, match: `herald-${this.prefix}` }] });
-    this.#step(`lab ${bed.lab.namespaces.join(' ')}; controller started`);
+    const built = await this.#timed('imagesPush', () => pushImages(cluster, IMAGE_TAG, local));
+    this.#step('images pushed to the cluster registry');
     this.#check();
 
-    await Promise.all([this.#configure(bed), this.#startFrr(bed), this.#startIngress(bed), bed.startSpeakers().then(() => this.#step('speakers started'))]);
+    // Herald (helm), the apps, and FRR come up side by side.
+    await Promise.all([this.#installHerald(cluster, helm, chart, built), this.#deployApps(cluster, built), this.#startFrr(cluster)]);
     this.#check();
+    await this.#apply(cluster, heraldObjects({ lanSubnet: LAN_SUBNET, routerIp: cluster.router.ipv4 }));
+    this.#step('pools, advertisements and BGPPeer applied');
 
-    const [ingressIp, webIp] = await Promise.all([this.#ip(bed, 'ingress'), this.#ip(bed, 'web')]);
-    await Promise.all([...bed.lab.nodes.map((h) => bed.lab.dnat(h, ingressIp, { port: 80, toPort: NGINX_PORT })), bed.serve(webIp)]);
+    const [ingressIp, webIp] = await Promise.all([this.#lbIp(cluster, INGRESS_APP), this.#lbIp(cluster, WEB_APP)]);
     this.#step(`IPs: ingress ${ingressIp}, web ${webIp}`);
-
-    const rows = await Promise.all([this.#ingressRows(bed, ingressIp), this.#webRow(bed, webIp)]);
+    const rows = await Promise.all([this.#ingressRows(cluster, ingressIp), this.#webRow(cluster, webIp)]);
     const report: Report = {
       rows: rows.flat(),
       elapsedMs: this.#elapsed(),
       prefix: this.prefix,
-      kubeconfig: this.#cp.kubeconfigPath,
-      controlPlaneDir: this.#cp.dir,
+      kubeconfig: cluster.kubeconfig,
+      clusterDir: cluster.dir,
       logDir: this.logDir,
-      clientNs: bed.lab.host('client').ns,
+      clientNs: cluster.client.ns,
+      timings: { ...this.timings },
     };
     this.#record({ phase: 'up' });
     return report;
@@ -219,122 +235,89 @@ export class Sandbox {
     writeState(this.dir, this.#state);
   }
 
-  /** The BGP pool, peer and advertisement, and the two Services with an endpoint on every node. */
-  async #configure(bed: Bed): Promise<void> {
-    const frrIp = bed.lab.host(ROUTER).ipv4;
-    await bed.apply('IPAddressPool', 'ipaddresspools', 'bgp', { addresses: [BGP_POOL], autoAssign: false });
-    await bed.apply('BGPPeer', 'bgppeers', 'frr', { myASN: HERALD_ASN, peerASN: FRR_ASN, peerAddress: frrIp, connectTime: '1s' });
-    await bed.apply('BGPAdvertisement', 'bgpadvertisements', 'bgp', { ipAddressPools: ['bgp'] });
-    await this.#service(bed, 'ingress', 'lab', NGINX_PORT);
-    await this.#service(bed, 'web', 'bgp', WEB_PORT);
-    this.#step('pools, advertisements, BGPPeer and Services applied');
+  async #kubectl(cluster: Cluster, args: readonly string[], input?: string): Promise<string> {
+    const r = await cluster.kubectl(args, { timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r.stdout;
   }
 
-  async #service(bed: Bed, name: string, pool: string, targetPort: number): Promise<void> {
-    await bed.core.createNamespacedService({
-      namespace: bed.ns,
-      body: {
-        metadata: { name, namespace: bed.ns, annotations: { 'herald.io/address-pool': pool } },
-        spec: {
-          type: 'LoadBalancer',
-          loadBalancerClass: bed.lbClass,
-          allocateLoadBalancerNodePorts: false,
-          externalTrafficPolicy: 'Cluster',
-          ipFamilies: ['IPv4'],
-          ipFamilyPolicy: 'SingleStack',
-          ports: [{ name: 'http', port: 80, targetPort, protocol: 'TCP' }],
-          selector: { app: name },
-        },
-      },
-    });
-    // No kubelet here: the EndpointSlice says what a real one would (a ready endpoint per node).
-    await bed.discovery.createNamespacedEndpointSlice({
-      namespace: bed.ns,
-      body: {
-        metadata: { name: `${name}-sandbox`, namespace: bed.ns, labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'herald-sandbox' } },
-        addressType: 'IPv4',
-        ports: [{ name: 'http', port: targetPort, protocol: 'TCP' }],
-        endpoints: bed.lab.nodes.map((h) => ({ addresses: [bed.lab.host(h).ipv4], nodeName: bed.nodeName(h), conditions: { ready: true } })),
-      },
-    });
+  #apply(cluster: Cluster, objs: readonly Obj[]): Promise<string> {
+    return this.#kubectl(cluster, ['apply', '-f', '-'], applyStream(objs));
   }
 
-  /** FRR peering with every node, forwarding for the client, which routes the BGP pool via it. */
-  async #startFrr(bed: Bed): Promise<void> {
-    const lab = bed.lab;
-    const frrIp = lab.host(ROUTER).ipv4;
-    // A router forwards; it must not redirect the client to the nodes (same LAN), or the client
-    // would bypass it after the first packet.
-    for (const s of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']) await this.#sysctl(bed, ROUTER, s);
-    const route = await lab.exec('client', 'ip', ['route', 'add', BGP_ROUTE, 'via', frrIp]);
-    if (route.status !== 0) throw new Error(`client: ip route add ${BGP_ROUTE} via ${frrIp}: ${route.stderr.trim()}`);
-    this.#frr = await bed.startRouter(ROUTER, 'frr', { asn: FRR_ASN, routerId: frrIp, families: ['ipv4'], neighbors: lab.nodes.map((h) => ({ address: lab.host(h).ipv4, asn: HERALD_ASN })) });
-    this.#record({ folders: [...this.#state.folders, this.#frr.dir] });
-    this.#step('FRR started');
-  }
-
-  async #sysctl(bed: Bed, host: string, setting: string): Promise<void> {
-    const r = await bed.lab.exec(host, 'sysctl', ['-w', setting]);
-    if (r.status !== 0) throw new Error(`${host}: sysctl -w ${setting}: ${r.stderr.trim()}`);
-  }
-
-  /** On every node: the two backends and nginx in front of them. */
-  async #startIngress(bed: Bed): Promise<void> {
-    await Promise.all(
-      bed.lab.nodes.map(async (h) => {
-        await Promise.all(INGRESS_ROUTES.map((r) => bed.lab.serveHttp(h, { port: r.backendPort, name: `${r.app}@${h}` })));
-        await this.#startNginx(bed, h);
-      }),
+  /** `helm install` of the packaged chart with the pushed images, waiting for the Pods to be Ready. */
+  async #installHerald(cluster: Cluster, helm: Helm, chart: string, built: BuiltImages): Promise<void> {
+    const r = await this.#timed('helmInstall', () =>
+      helm.run(['install', RELEASE, chart, '--namespace', HERALD_NS, '--create-namespace', '--wait', '--timeout', '3m'], { kubeconfig: cluster.kubeconfig, values: imageValues(built.refs), timeoutMs: 200_000 }),
     );
-    this.#step('nginx and backends up on every node');
+    if (r.status !== 0) throw new Error(`helm install: ${r.stderr.trim()}\n${r.stdout.trim()}`);
+    this.#step('Herald installed by its chart (controller and speakers Ready)');
   }
 
-  async #startNginx(bed: Bed, host: string): Promise<void> {
-    const dir = join(this.dir, 'nginx', host);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(conf, nginxConfig({ dir, listenPort: NGINX_PORT, routes: INGRESS_ROUTES }));
-    const child = bed.lab.spawn(host, 'nginx', nginxArgs(conf, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#nginx.push(child);
-    const log = createWriteStream(join(this.logDir, `nginx-${host}.log`), { flags: 'a' });
-    this.#logs.push(log);
-    let err = '';
-    child.stderr?.on('data', (b: Buffer) => {
-      err = (err + b.toString('utf8')).slice(-2_000);
-      log.write(b);
+  /** The backends, their Services, the LoadBalancers, then nginx pointed at the backends' ClusterIPs. */
+  async #deployApps(cluster: Cluster, built: BuiltImages): Promise<void> {
+    await this.#apply(cluster, appObjects({ backendImage: built.refs.backend, backendPort: BACKEND_PORT, replicas: NODES }));
+    const clusterIps: Record<string, string> = {};
+    for (const r of INGRESS_ROUTES) {
+      const svc = JSON.parse(await this.#kubectl(cluster, ['-n', APPS_NS, 'get', 'service', r.app, '-o', 'json'])) as ServiceJson;
+      const ip = svc.spec?.clusterIP;
+      if (ip === undefined || ip === '' || ip === 'None') throw new Error(`Service ${r.app} has no ClusterIP`);
+      clusterIps[r.app] = ip;
+    }
+    await this.#apply(cluster, ingressObjects({ nginxImage: built.refs.nginx, clusterIps }));
+    await this.#timed('appsReady', async () => {
+      for (const d of [...INGRESS_ROUTES.map((r) => r.app), WEB_APP, INGRESS_APP]) await this.#kubectl(cluster, ['-n', APPS_NS, 'rollout', 'status', `deployment/${d}`, '--timeout=180s']);
     });
-    // nginx writes its pid file after it has bound its listening sockets.
-    await eventually(
-      `nginx in ${host} to listen on ${NGINX_PORT}`,
+    this.#step('apps Ready: app1, app2, web and the nginx ingress');
+  }
+
+  /** FRR peering with every node; forwarding for the client, which routes the BGP pool via it. */
+  async #startFrr(cluster: Cluster): Promise<void> {
+    const router = cluster.router;
+    // A router forwards; it must not redirect the client to the nodes (same LAN), or the
+    // client would bypass it after the first packet.
+    for (const s of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']) {
+      const r = await cluster.exec('router', 'sysctl', ['-w', s]);
+      if (r.status !== 0) throw new Error(`router: sysctl -w ${s}: ${r.stderr.trim()}`);
+    }
+    const route = await cluster.exec('client', 'ip', ['route', 'replace', BGP_ROUTE, 'via', router.ipv4]);
+    if (route.status !== 0) throw new Error(`client: ip route replace ${BGP_ROUTE} via ${router.ipv4}: ${route.stderr.trim()}`);
+    // The cluster has what the lab's routers use of a lab (prefix, host, exec, spawn).
+    this.#frr = await startRouter(cluster as unknown as Lab, 'router', 'frr', {
+      asn: FRR_ASN,
+      routerId: router.ipv4,
+      families: ['ipv4'],
+      neighbors: cluster.nodes.map((n) => ({ address: n.ipv4, asn: HERALD_ASN })),
+    });
+    this.#record({ folders: [...this.#state.folders, this.#frr.dir] });
+    this.#step('FRR started in the router host');
+  }
+
+  async #lbIp(cluster: Cluster, service: string): Promise<string> {
+    return eventually(
+      `Service ${service} to get an IP from Herald`,
       async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx in ${host} exited (${child.exitCode ?? child.signalCode}): ${err.trim()}`);
-        return existsSync(join(dir, 'nginx.pid'));
+        const s = JSON.parse(await this.#kubectl(cluster, ['-n', APPS_NS, 'get', 'service', service, '-o', 'json'])) as ServiceJson;
+        const ip = s.status?.loadBalancer?.ingress?.[0]?.ip;
+        return ip === undefined || ip === '' ? undefined : ip;
       },
-      10_000,
-      25,
-    ).catch((e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}${err ? `; nginx said: ${err.trim()}` : ''}`);
-    });
+      WAIT_MS,
+      250,
+    );
   }
 
-  async #ip(bed: Bed, service: string): Promise<string> {
-    const [ip] = await bed.ips(service);
-    if (ip === undefined) throw new Error(`no IP for ${service}`);
-    return ip;
-  }
-
-  async #statusNodes(bed: Bed, plural: string, service: string): Promise<string[]> {
-    const list = (await bed.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: bed.ns, plural })) as { items: StatusItem[] };
+  /** Nodes named by Herald's status objects of one kind for one Service, sorted. */
+  async #statusNodes(cluster: Cluster, plural: string, service: string): Promise<string[]> {
+    const list = JSON.parse(await this.#kubectl(cluster, ['-n', HERALD_NS, 'get', plural, '-o', 'json'])) as StatusList;
     return list.items
-      .filter((i) => i.status?.serviceName === service && i.status.serviceNamespace === bed.ns)
-      .map((i) => bed.hostOf(i.status?.node ?? '') ?? i.status?.node ?? '?')
+      .filter((i) => i.status?.serviceName === service && i.status.serviceNamespace === APPS_NS)
+      .map((i) => i.status?.node ?? '?')
       .sort();
   }
 
-  /** GET http://HOST_NAME/ from the client, connecting to `ip` (curl --resolve). */
-  async #getByName(bed: Bed, hostName: string, ip: string): Promise<Answer> {
-    const r = await bed.lab.exec('client', process.execPath, [HTTP_HOST, hostName, ip, '80', '2000'], { timeoutMs: 15_000 });
+  /** GET http://HOST_NAME/ from the client, connecting to `ip` (as curl --resolve does). */
+  async #getByName(cluster: Cluster, hostName: string, ip: string): Promise<Answer> {
+    const r = await cluster.exec('client', process.execPath, [HTTP_HOST, hostName, ip, String(HTTP_PORT), '2000'], { timeoutMs: 15_000 });
     if (r.status !== 0) throw new Error(`http-host.js in the client: exit ${r.status}: ${r.stderr.trim()}`);
     return JSON.parse(r.stdout) as Answer;
   }
@@ -346,41 +329,52 @@ export class Sandbox {
     return frrRouteFor(ip, bgp, kernel);
   }
 
-  async #ingressRows(bed: Bed, ip: string): Promise<Row[]> {
+  async #ingressRows(cluster: Cluster, ip: string): Promise<Row[]> {
     const nodes = await eventually('one node announcing the ingress IP (ServiceL2Status)', async () => {
-      const n = await this.#statusNodes(bed, 'servicel2statuses', 'ingress');
+      const n = await this.#statusNodes(cluster, 'servicel2statuses', INGRESS_APP);
       return n.length === 1 ? n : undefined;
-    }, WAIT_MS, 50);
+    }, WAIT_MS, 250);
     const answers = await Promise.all(
       INGRESS_ROUTES.map((r) =>
         eventually(`the client to get ${r.hostName} through ${ip}`, async () => {
-          const a = await this.#getByName(bed, r.hostName, ip);
+          const a = await this.#getByName(cluster, r.hostName, ip);
           return a.ok ? a : undefined;
-        }, WAIT_MS, 100),
+        }, WAIT_MS, 250),
       ),
     );
-    this.#step(`ingress answered from ${nodes.join(' ')}`);
+    this.#step(`ingress ${ip} answered, announced by ${nodes.join(' ')}`);
     const route = await this.#frrRoute(ip);
-    return INGRESS_ROUTES.map((r, i): Row => ({ service: 'ingress', hostName: r.hostName, ip, mode: 'L2', nodes, ...(route ? { route } : {}), answer: answers[i] ?? { ok: false, code: 'NONE', ms: 0 } }));
+    return INGRESS_ROUTES.map((r, i): Row => ({ service: INGRESS_APP, hostName: r.hostName, ip, mode: 'L2', nodes, ...(route ? { route } : {}), answer: answers[i] ?? { ok: false, code: 'NONE', ms: 0 } }));
   }
 
-  async #webRow(bed: Bed, ip: string): Promise<Row> {
+  async #webRow(cluster: Cluster, ip: string): Promise<Row> {
     const frr = this.#frr;
     if (!frr) throw new Error('FRR is not running');
-    const all = [...bed.lab.nodes].sort();
+    const all = cluster.nodes.map((n) => n.name).sort();
     const nodes = await eventually('every node announcing the web IP (ServiceBGPStatus)', async () => {
-      const n = await this.#statusNodes(bed, 'servicebgpstatuses', 'web');
+      const n = await this.#statusNodes(cluster, 'servicebgpstatuses', WEB_APP);
       return n.join() === all.join() ? n : undefined;
-    }, WAIT_MS, 100);
-    await waitForRoute(frr, 'ipv4', `${ip}/32`, (r) => r.nextHops.length === all.length, { timeoutMs: WAIT_MS, intervalMs: 100 });
-    await eventually('FRR to install the ECMP route in its kernel table', async () => (await frr.kernelRoutes('ipv4')).some((k) => k.prefix === `${ip}/32` && k.nextHops.length === all.length), WAIT_MS, 100);
+    }, WAIT_MS, 250);
+    await waitForRoute(frr, 'ipv4', `${ip}/32`, (r) => r.nextHops.length === all.length, { timeoutMs: WAIT_MS, intervalMs: 250 });
+    await eventually('FRR to install the ECMP route in its kernel table', async () => (await frr.kernelRoutes('ipv4')).some((k) => k.prefix === `${ip}/32` && k.nextHops.length === all.length), WAIT_MS, 250);
     const answer = await eventually(`the client to get http://${ip}/ via FRR`, async () => {
-      const a = await bed.lab.httpGet('client', ip, { port: 80, timeoutMs: 2_000 });
-      return a.ok ? { ok: a.ok, code: a.code, ms: a.ms, ...(a.status === undefined ? {} : { status: a.status }), ...(a.body === undefined ? {} : { body: a.body.trim() }) } : undefined;
-    }, WAIT_MS, 100);
-    this.#step(`web routed by FRR to ${nodes.join(' ')}`);
+      const a = await this.#getByName(cluster, ip, ip);
+      return a.ok ? a : undefined;
+    }, WAIT_MS, 250);
+    this.#step(`web ${ip} routed by FRR to ${nodes.join(' ')}`);
     const route = await this.#frrRoute(ip);
-    return { service: 'web', ip, mode: 'BGP', nodes, ...(route ? { route } : {}), answer };
+    return { service: WEB_APP, ip, mode: 'BGP', nodes, ...(route ? { route } : {}), answer };
+  }
+
+  /** On a failed `up`: the cluster's daemon logs into DIR/logs before the cluster is removed. */
+  async #saveClusterLogs(): Promise<void> {
+    const from = join(this.clusterDir, 'logs');
+    if (!existsSync(from)) return;
+    spawnSync('cp', ['-r', from, join(this.logDir, 'cluster')]);
+    const c = this.#cluster;
+    if (!c) return;
+    const r = await c.kubectl(['get', 'pods', '-A', '-o', 'wide'], { timeoutMs: 10_000 }).catch(() => undefined);
+    if (r) this.#log(`pods when it failed:\n${r.stdout}${r.stderr}`);
   }
 
   /**
@@ -401,11 +395,12 @@ export class Sandbox {
         errors.push(err);
       }
     };
-    // The bed kills speakers, FRR, the controller and (through the lab) nginx, backends and
-    // forwarders, deletes the namespaces and its API objects.
-    await attempt(async () => this.#bed?.destroy());
-    await attempt(async () => this.#cp?.stop());
-    for (const l of this.#logs) l.end();
+    await attempt(async () => this.#frr?.stop());
+    await attempt(async () => {
+      const r = await this.#cluster?.destroy();
+      if (r && r.leftovers.length > 0) throw new Error(`cluster down left ${r.leftovers.join(', ')}`);
+    });
+    await attempt(async () => this.#helm?.close());
     // Whatever a failed step left (the state file says what): sweep it too.
     if (this.#owned) await attempt(async () => sweep(this.dir, this.#state, this.#log, { keepLogs }));
     if (errors.length > 0) throw new AggregateError(errors, `sandbox teardown: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
@@ -424,51 +419,48 @@ function namespacePids(ns: string): number[] {
 const FRR_DAEMONS = new Set(['zebra', 'bgpd', 'bfdd', 'staticd']);
 
 /**
- * Removes what a sandbox described by `state` may have left: processes in its namespaces,
- * the namespaces, its controller, its control plane, its folders and state file. Each step
- * checks first, so it is harmless after a clean teardown.
+ * Removes what a sandbox described by `state` may have left: processes it started in the
+ * cluster's client and router hosts (FRR, which the cluster does not track), the cluster (by
+ * the cluster's own `down` on its folder), its folders and state file. Each step checks
+ * first, so it is harmless after a clean teardown.
  */
 export async function sweep(dir: string, state: SandboxState, log: (line: string) => void = () => undefined, opts: { keepLogs?: boolean } = {}): Promise<void> {
-  const existing = await listNamespaces();
-  const left = state.namespaces.filter((n) => existing.has(n));
-  for (const ns of left) {
-    for (const pid of namespacePids(ns)) {
-      let comm = '';
-      try {
-        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      } catch {
-        continue;
-      }
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-      // FRR leaves a crash-log folder per daemon pid when killed.
-      if (FRR_DAEMONS.has(comm)) rmSync(`/var/tmp/frr/${comm}.${pid}`, { recursive: true, force: true });
+  const cluster = (() => {
+    try {
+      return readClusterState(state.clusterDir);
+    } catch {
+      return undefined;
     }
-  }
-  if (left.length > 0) {
-    log(`deleting namespaces ${left.join(' ')}`);
-    spawnSync('ip', ['-force', '-b', '-'], { input: left.map((n) => `netns del ${n}\n`).join(''), encoding: 'utf8' });
-  }
-  for (const p of state.rootPids) {
-    if (isAlive(p.pid) && cmdline(p.pid).includes(p.match)) {
-      log(`killing leftover process ${p.pid}`);
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone already
+  })();
+  if (cluster) {
+    // Only the plain hosts: the nodes' processes are the cluster's, and its down stops them.
+    for (const ns of [cluster.plan.client.ns, cluster.plan.router.ns]) {
+      for (const pid of namespacePids(ns)) {
+        let comm = '';
+        try {
+          comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {
+          continue;
+        }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+        // FRR leaves a crash-log folder per daemon pid when killed.
+        if (FRR_DAEMONS.has(comm)) rmSync(`/var/tmp/frr/${comm}.${pid}`, { recursive: true, force: true });
       }
     }
+    log(`stopping cluster ${cluster.plan.prefix} in ${state.clusterDir}`);
+    const r = await stopCluster(state.clusterDir, { log });
+    if (r.leftovers.length > 0) throw new Error(`cluster down left ${r.leftovers.join(', ')}`);
   }
-  if (await stopControlPlane(join(dir, 'control-plane'))) log('control plane stopped');
-  // The lab's and FRR's folders (also those a kill left before the state named them).
+  // FRR's folder (also one a kill left before the state named it), Helm's home.
   const mine = readdirSync(tmpdir())
-    .filter((f) => f.startsWith(`herald-lab-${state.prefix}-`) || f.startsWith(`herald-frr-${state.prefix}-`))
+    .filter((f) => f.startsWith(`herald-frr-${state.prefix}-`))
     .map((f) => join(tmpdir(), f));
   for (const f of new Set([...state.folders, ...mine])) rmSync(f, { recursive: true, force: true });
-  rmSync(join(dir, 'nginx'), { recursive: true, force: true });
+  rmSync(state.clusterDir, { recursive: true, force: true });
   if (!opts.keepLogs) rmSync(join(dir, 'logs'), { recursive: true, force: true });
   rmSync(statePath(dir), { force: true });
   try {
@@ -485,7 +477,7 @@ export type DownResult = 'stopped' | 'swept' | 'nothing';
  * `npm run sandbox -- down`: stops the sandbox running from `dir` (SIGTERM to its process,
  * which tears down and exits; SIGKILL after `graceMs`), then sweeps whatever is left.
  */
-export async function downSandbox(dir: string, log: (line: string) => void = () => undefined, graceMs = 30_000): Promise<DownResult> {
+export async function downSandbox(dir: string, log: (line: string) => void = () => undefined, graceMs = 60_000): Promise<DownResult> {
   const state = readState(dir);
   if (!state) return 'nothing';
   let result: DownResult = 'swept';

@@ -9,7 +9,7 @@ const ROWS: Row[] = [
   { service: 'web', ip: '198.51.100.10', mode: 'BGP', nodes: ['node-1', 'node-2', 'node-3'], route: { source: 'bgp', prefix: '198.51.100.10/32', nextHops: ['192.0.2.11', '192.0.2.12', '192.0.2.13'], installed: true }, answer: ok('node-3') },
 ];
 
-const REPORT: Report = { rows: ROWS, elapsedMs: 16_640, prefix: 'sandbox', kubeconfig: '/tmp/herald-sandbox/control-plane/kubeconfig', controlPlaneDir: '/tmp/herald-sandbox/control-plane', logDir: '/tmp/herald-sandbox/logs', clientNs: 'sandbox-client' };
+const REPORT: Report = { rows: ROWS, elapsedMs: 16_640, prefix: 'sandbox', kubeconfig: '/tmp/herald-sandbox/cluster/kubeconfig', clusterDir: '/tmp/herald-sandbox/cluster', logDir: '/tmp/herald-sandbox/logs', clientNs: 'hsb-client', timings: { clusterUp: 21.04, helmInstall: 30.5 } };
 
 describe('the sandbox table', () => {
   it('lines up one row per request under a header, without trailing blanks', () => {
@@ -43,14 +43,14 @@ describe('the sandbox table', () => {
   it('ends with the time it took and how to try it by name, and how to stop it', () => {
     const text = renderReport(REPORT);
     expect(text.startsWith(renderTable(ROWS))).toBe(true);
-    expect(text).toContain('up in 16.6 s.');
-    expect(text).toContain('ip netns exec sandbox-client curl -s --resolve app1.sandbox.test:80:192.0.2.100 http://app1.sandbox.test/');
-    expect(text).toContain('npm run control-plane -- kubectl --dir /tmp/herald-sandbox/control-plane -- get svc');
+    expect(text).toContain('ip netns exec hsb-client curl -s --resolve app1.sandbox.test:80:192.0.2.100 http://app1.sandbox.test/');
+    expect(text).toContain('npm run cluster -- kubectl --dir /tmp/herald-sandbox/cluster -- get pods,svc');
+    expect(text).toContain('up in 16.6 s (clusterUp 21.0 s, helmInstall 30.5 s). Try it:');
     expect(text).toContain('npm run sandbox -- down');
   });
 
   it('quotes a folder with spaces in the hints', () => {
-    expect(renderReport({ ...REPORT, controlPlaneDir: "/tmp/my box's/cp" })).toContain(`--dir '/tmp/my box'\\''s/cp' --`);
+    expect(renderReport({ ...REPORT, clusterDir: "/tmp/my box's/cp" })).toContain(`--dir '/tmp/my box'\\''s/cp' --`);
   });
 
   it('prints the report as one line of JSON that parses back to it', () => {

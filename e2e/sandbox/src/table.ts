@@ -35,7 +35,7 @@ export interface Row {
   readonly hostName?: string;
   readonly ip: string;
   readonly mode: Mode;
-  /** Lab hosts announcing the IP (ServiceL2Status / ServiceBGPStatus), sorted. */
+  /** Nodes announcing the IP (ServiceL2Status / ServiceBGPStatus), sorted. */
   readonly nodes: readonly string[];
   /** Absent when FRR has no route covering the IP. */
   readonly route?: FrrRoute;
@@ -49,12 +49,14 @@ export interface Report {
   readonly elapsedMs: number;
   readonly prefix: string;
   readonly kubeconfig: string;
-  /** The control plane's folder (`npm run control-plane -- kubectl --dir DIR -- ...`). */
-  readonly controlPlaneDir: string;
-  /** Folder of the controller's and speakers' logs. */
+  /** The cluster's folder (`npm run cluster -- kubectl --dir DIR -- ...`). */
+  readonly clusterDir: string;
+  /** Folder where the cluster's logs are kept when `up` fails. */
   readonly logDir: string;
   /** Namespace of the client, for trying things by hand. */
   readonly clientNs: string;
+  /** Seconds per phase (cluster up, image build and push, helm install, apps Ready). */
+  readonly timings?: Readonly<Record<string, number>>;
 }
 
 export const HEADERS = ['SERVICE', 'IP', 'MODE', 'ANNOUNCED BY', 'FRR ROUTE', 'CLIENT GOT'] as const;
@@ -96,14 +98,19 @@ function sh(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** ` (cluster up 25.1 s, ...)` for the phases that were timed, or nothing. */
+function timingsText(t: Readonly<Record<string, number>> | undefined): string {
+  const parts = Object.entries(t ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
 /** The table, the time it took, and how to poke at it. */
 export function renderReport(r: Report): string {
   const byName = r.rows.find((x) => x.hostName !== undefined);
   const hints = [
-    `up in ${(r.elapsedMs / 1000).toFixed(1)} s. Try it:`,
-    `  npm run control-plane -- kubectl --dir ${sh(r.controlPlaneDir)} -- get svc,servicel2statuses,servicebgpstatuses -A`,
+    `up in ${(r.elapsedMs / 1000).toFixed(1)} s${timingsText(r.timings)}. Try it:`,
+    `  npm run cluster -- kubectl --dir ${sh(r.clusterDir)} -- get pods,svc,servicel2statuses,servicebgpstatuses -A`,
     ...(byName?.hostName === undefined ? [] : [`  ip netns exec ${r.clientNs} curl -s --resolve ${byName.hostName}:80:${byName.ip} http://${byName.hostName}/`]),
-    `  logs: ${r.logDir}`,
     'Ctrl-C here, or `npm run sandbox -- down` from another terminal, removes everything.',
   ];
   return `${renderTable(r.rows)}\n${hints.join('\n')}\n`;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url';
 import { stopCluster, stopClusterSync, type DownReport } from './down.js';
 import { ClusterError } from './errors.js';
-import { onProcessExit } from './exit-hooks.js';
+import { onProcessExit } from '@herald/e2e-harness';
 import { pushImage } from './images.js';
 import { DEFAULT_DIR, findHost, type ClusterPlan, type HostPlan, type NodePlan } from './plan.js';
 import { KubeRest, summarizeNodes, type NodeSummary } from './rest.js';

@@ -13,5 +13,6 @@ export { helmCacheDir, resolveClusterTools, resolveHelm, resolveTools, toolsCach
 export { CRICTL_VERSION, DISTRIBUTION_VERSION, ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION } from './versions.js';
 export { clientKubeconfig, createPki, issueClientCert, type ClientCert, type Pki } from './pki.js';
 export { freePort, startDetached, tail } from './process.js';
+export { onProcessExit } from './exit-hooks.js';
 export { eventually, testKubeconfigPath } from './testing.js';
 export { documentedMetrics, registeredMetrics, type DocumentedMetric } from './metrics-docs.js';

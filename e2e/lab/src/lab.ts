@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError } from './errors.js';
-import { onProcessExit } from './exit-hooks.js';
+import { onProcessExit } from '@herald/e2e-harness';
 import type { HttpResult } from './http.js';
 import { canonicalIp, dnatScript, deleteScript, dnatComment, isVipComment, LIST_CHAIN_ARGS, ruleHandles } from './nat.js';
 import { hostBatch, lanBatch, planLab, planNamespaces, type HostPlan, type LabOptions, type LabPlan } from './plan.js';

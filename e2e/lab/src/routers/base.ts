@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
-import { onProcessExit } from '../exit-hooks.js';
+import { onProcessExit } from '@herald/e2e-harness';
 import type { Lab } from '../lab.js';
 import { describeFailure, type ExecResult } from '../run.js';
 import type { ResolvedConfig } from './config.js';

@@ -1,7 +1,9 @@
 /**
- * Process-wide safety net: labs that are still alive when the process exits or
- * is told to stop (SIGINT/SIGTERM/SIGHUP) are torn down synchronously, so a
- * crashed or interrupted test run leaves no namespaces behind.
+ * Process-wide safety net: test beds (labs, clusters) that are still alive when the
+ * process exits or is told to stop (SIGINT/SIGTERM/SIGHUP) are torn down synchronously,
+ * so a crashed or interrupted test run leaves no namespaces behind. One copy per process:
+ * two copies would each see the other's signal listener and neither would re-raise the
+ * signal, so the process would not stop (a test using a lab's routers on a cluster did).
  */
 type SyncCleanup = () => void;
 
@@ -14,7 +16,7 @@ function cleanupAll(): void {
     try {
       fn();
     } catch {
-      // Best effort on the way out: one lab's failure must not stop the others' cleanup.
+      // Best effort on the way out: one bed's failure must not stop the others' cleanup.
     }
   }
 }
